@@ -1,0 +1,65 @@
+"""searchkit: cited passage search over collections of articles.
+
+    >>> import searchkit
+    >>> report = searchkit.build_index("corpus", "index")
+    >>> for hit in searchkit.search("Who introduced Senate Resolution 211?", index="index"):
+    ...     print(hit.rank, hit.citation)
+
+The pipeline, one module per stage: ``ingest`` (files → articles) → ``passages``
+(articles → passages with exact offsets) → ``analysis``/``schema`` → ``index``
+(build, update, open) → ``search`` (ranked hits with citations).
+"""
+
+__version__ = "0.1.0"
+
+from .errors import (
+    CorpusError,
+    EvaluationError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    PassageNotFoundError,
+    QueryError,
+    SearchkitError,
+)
+from .models import Article, Citation, Hit, IndexReport, Passage, PassageContext, SearchResults, Skipped
+from .settings import Settings
+from .ingest import read_corpus, source_text
+from .passages import split_article
+from .index import Index, build_index, create_index, open_index
+from .search import Searcher, search, search_batch, show
+
+__all__ = [
+    "__version__",
+    # errors
+    "SearchkitError",
+    "CorpusError",
+    "IndexNotFoundError",
+    "IndexMismatchError",
+    "IndexLockedError",
+    "QueryError",
+    "PassageNotFoundError",
+    "EvaluationError",
+    # records
+    "Article",
+    "Passage",
+    "Citation",
+    "Hit",
+    "SearchResults",
+    "PassageContext",
+    "Skipped",
+    "IndexReport",
+    "Settings",
+    # pipeline
+    "read_corpus",
+    "source_text",
+    "split_article",
+    "Index",
+    "open_index",
+    "create_index",
+    "build_index",
+    "Searcher",
+    "search",
+    "search_batch",
+    "show",
+]

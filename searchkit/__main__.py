@@ -1,0 +1,5 @@
+"""``python -m searchkit``: the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,130 @@
+"""The English analyzer: Whoosh tokenizer and filters with an NLTK stemmer at the end.
+
+"condemned", "condemns" and "condemnation" all become "condemn". The same chain
+analyses passages when indexing and words when querying, so they always meet.
+Stems are cached per distinct word, and NLTK (slow to import) is loaded only when a
+word is met whose stem is not known yet.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterable, Iterator
+
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
+from whoosh.analysis.acore import Token
+from whoosh.analysis.analyzers import Analyzer
+
+__all__ = ["analyzer", "StemmingFilter", "PossessiveFilter", "STOP_WORDS", "stem", "known_stems", "seed_stems", "TOKEN_PATTERN"]
+
+#: Words, keeping inner apostrophes and dots ("don't", "U.S.") together.
+TOKEN_PATTERN = r"\w+(?:['’.]\w+)*"
+
+#: Function words dropped from plain-words queries (never from the index, so
+#: phrases and stop-word-only queries still work).
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his how
+    i if in into is it its itself just me more most my myself no nor not now of off on
+    once only or other our ours ourselves out over own same she should so some such than
+    that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves""".split()
+)
+
+_STEM_CACHE: dict[str, dict[str, str]] = {}
+_STEMMERS: dict[str, Callable[[str], str]] = {}
+
+
+def _load_stemmer(name: str) -> Callable[[str], str]:
+    if name not in _STEMMERS:
+        if name == "none":
+            _STEMMERS[name] = lambda word: word
+        elif name == "porter":
+            from nltk.stem.porter import PorterStemmer
+
+            _STEMMERS[name] = PorterStemmer().stem
+        elif name == "snowball":
+            from nltk.stem.snowball import EnglishStemmer
+
+            _STEMMERS[name] = EnglishStemmer().stem
+        elif name == "lancaster":
+            from nltk.stem.lancaster import LancasterStemmer
+
+            _STEMMERS[name] = LancasterStemmer().stem
+        else:
+            raise ValueError(f"unknown stemmer {name!r}")
+    return _STEMMERS[name]
+
+
+def stem(word: str, stemmer: str = "porter") -> str:
+    """The stem of one lower-case word, cached."""
+    cache = _STEM_CACHE.setdefault(stemmer, {})
+    found = cache.get(word)
+    if found is None:
+        found = cache[word] = _load_stemmer(stemmer)(word)
+    return found
+
+
+def known_stems(stemmer: str) -> dict[str, str]:
+    """The word → stem cache for ``stemmer`` (read it to save it with an index)."""
+    return _STEM_CACHE.setdefault(stemmer, {})
+
+
+def seed_stems(stemmer: str, stems: dict[str, str]) -> None:
+    """Fill the cache from a saved table so queries need not import NLTK."""
+    _STEM_CACHE.setdefault(stemmer, {}).update(stems)
+
+
+class PossessiveFilter(Filter):
+    """Fold ’ into ' and drop a possessive 's ("Chechnya’s" → "chechnya")."""
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        for token in tokens:
+            text = token.text.replace("’", "'")
+            if text.endswith("'s") or text.endswith("s'"):
+                text = text[:-2] if text.endswith("'s") else text[:-1]
+            token.text = text.strip("'.") or text
+            yield token
+
+
+class StemmingFilter(Filter):
+    """Stem each token with an NLTK stemmer, named so the analyzer pickles small."""
+
+    def __init__(self, stemmer: str = "porter") -> None:
+        self.stemmer = stemmer
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StemmingFilter) and other.stemmer == self.stemmer
+
+    def __hash__(self) -> int:
+        return hash(("StemmingFilter", self.stemmer))
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        cache = _STEM_CACHE.setdefault(self.stemmer, {})
+        stemmer = self.stemmer
+        for token in tokens:
+            if not token.stopped:
+                word = token.text
+                found = cache.get(word)
+                token.text = found if found is not None else stem(word, stemmer)
+            yield token
+
+
+def analyzer(stemmer: str = "porter") -> Analyzer:
+    """The analyzer searchkit indexes and queries with."""
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | PossessiveFilter() | StemmingFilter(stemmer)
+
+
+def tokens(text: str, stemmer: str = "porter", **kwargs: Any) -> list[tuple[str, str, int, int]]:
+    """``(original, stem, start, end)`` for each word of ``text``."""
+    out = []
+    for token in analyzer(stemmer)(text, chars=True, keeporiginal=True, **kwargs):
+        out.append((token.original, token.text, token.startchar, token.endchar))
+    return out
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text`` in lower case, before stemming."""
+    return [w.lower() for w in re.findall(TOKEN_PATTERN, text)]

@@ -1,0 +1,318 @@
+"""The ``searchkit`` command line: parse options, call one library function, print.
+
+Every command shares the same spelling of the same option (``--index``,
+``--corpus``, ``--limit``, ``--format``). Errors from the library become one line
+on stderr and a non-zero exit code: 1 for an error, 2 for a usage mistake, 3 when
+indexing skipped some files.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable, TextIO
+
+import click
+
+from . import __version__
+from .errors import QueryError, SearchkitError
+from .index import SETTINGS_FILE, build_index, ensure_index
+from .models import Hit, IndexReport, PassageContext, SearchResults
+from .search import Searcher
+
+EXIT_ERROR = 1
+EXIT_PARTIAL = 3
+FORMATS = ("text", "json", "jsonl", "trec")
+SNIPPET_CHARS = 320
+
+
+# --- shared options ------------------------------------------------------------------
+
+def index_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--index", "index_dir", default="index", show_default=True, envvar="SEARCHKIT_INDEX",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Index folder (or set SEARCHKIT_INDEX).",
+    )(f)
+
+
+def corpus_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--corpus", "corpus_dir", default="corpus", show_default=True, envvar="SEARCHKIT_CORPUS",
+        type=click.Path(path_type=Path),
+        help="Corpus folder of .txt/.md/.html/.jsonl articles (or set SEARCHKIT_CORPUS).",
+    )(f)
+
+
+def format_option(choices: Iterable[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        return click.option(
+            "--format", "fmt", type=click.Choice(list(choices)), default="text", show_default=True,
+            help="Output format: text for people, json/jsonl for programs.",
+        )(f)
+    return decorate
+
+
+def handle_errors(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into one line on stderr and an exit code, never a traceback."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except SearchkitError as exc:
+            click.echo(f"searchkit: error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
+        except KeyboardInterrupt:
+            click.echo("searchkit: interrupted; nothing half-written was kept", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            sys.stderr.close()
+            sys.exit(EXIT_ERROR)
+        except OSError as exc:
+            click.echo(f"searchkit: error: {exc.filename or ''} {exc.strerror or exc}".strip(), err=True)
+            sys.exit(EXIT_ERROR)
+
+    return wrapper
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
+# --- output --------------------------------------------------------------------------
+
+def _is_tty(stream: TextIO) -> bool:
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def snippet(hit: Hit, colour: bool, width: int = SNIPPET_CHARS) -> str:
+    """A window of the passage around its first matched word, matched words marked."""
+    text = hit.text
+    first = hit.highlights[0][0] if hit.highlights else 0
+    start = max(0, min(first - width // 3, len(text) - width))
+    if start > 0:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < first else start
+    end = min(len(text), start + width)
+    pieces = []
+    pos = start
+    for a, b in hit.highlights:
+        if b <= start or a >= end:
+            continue
+        a, b = max(a, start), min(b, end)
+        pieces.append(text[pos:a])
+        word = text[a:b]
+        pieces.append(click.style(word, fg="yellow", bold=True) if colour else f"[{word}]")
+        pos = b
+    pieces.append(text[pos:end])
+    body = " ".join("".join(pieces).split())
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+def print_text(results: SearchResults, out: TextIO, colour: bool, batch: bool) -> None:
+    if batch:
+        click.echo(f"== {results.query_id}: {results.query}", file=out)
+    if not results.hits:
+        click.echo(f"no passage matches {results.query!r}", file=out)
+    for hit in results.hits:
+        title = click.style(hit.title, bold=True) if colour else hit.title
+        click.echo(f"{hit.rank}. {title}  (score {hit.score:.3f})", file=out)
+        click.echo(f"   {hit.citation}", file=out)
+        click.echo(f"   id {hit.passage_id}", file=out)
+        click.echo(f"   {snippet(hit, colour)}", file=out)
+        click.echo("", file=out)
+    if results.timed_out:
+        click.echo("(the search hit its time limit: these are the best hits found by then)", file=out)
+
+
+def print_results(all_results: list[SearchResults], fmt: str, batch: bool) -> None:
+    out = click.get_text_stream("stdout")
+    for results in all_results:
+        if fmt == "text":
+            print_text(results, out, _is_tty(out), batch)
+        elif fmt == "jsonl":
+            for hit in results.hits:
+                row = hit.to_dict()
+                if batch:
+                    row = {"query_id": results.query_id, **row}
+                click.echo(_dumps(row), file=out)
+        elif fmt == "json":
+            click.echo(
+                _dumps(
+                    {
+                        "query_id": results.query_id,
+                        "query": results.query,
+                        "timed_out": results.timed_out,
+                        "hits": [hit.to_dict() for hit in results.hits],
+                    }
+                ),
+                file=out,
+            )
+        else:  # trec: qid Q0 docno rank score tag
+            qid = results.query_id or "1"
+            for hit in results.hits:
+                click.echo(f"{qid} Q0 {hit.passage_id} {hit.rank} {hit.score:.6f} searchkit", file=out)
+
+
+def read_queries(path: str) -> list[tuple[str, str]]:
+    """Queries from a file ("-" for stdin): JSON lines with id and query, or one per line."""
+    try:
+        if path == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QueryError(f"cannot read queries file {path} ({exc}); pass a UTF-8 text file or -") from None
+    queries = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                record = json.loads(line)
+                text = record.get("query", record.get("text"))
+                if not isinstance(text, str):
+                    raise ValueError('no "query" string')
+            except (ValueError, AttributeError) as exc:
+                raise QueryError(f"{path}:{number}: bad query line ({exc}); write {{\"id\": ..., \"query\": ...}}") from None
+            query_id = str(record.get("id", record.get("_id", number)))
+        else:
+            query_id, text = str(number), line.strip()
+        queries.append((query_id, text))
+    if not queries:
+        raise QueryError(f"{path} holds no queries; write one per line or JSON lines with id and query")
+    return queries
+
+
+def report_index(report: IndexReport, fmt: str) -> None:
+    for item in report.skipped:
+        click.echo(f"searchkit: skipped {item}", err=True)
+    for item in report.warnings:
+        click.echo(f"searchkit: warning: {item}", err=True)
+    if fmt == "json":
+        click.echo(_dumps(report.to_dict()))
+    else:
+        click.echo(report.summary())
+
+
+# --- commands ------------------------------------------------------------------------
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="searchkit")
+def main() -> None:
+    """Cited passage search over a folder of articles.
+
+    \b
+    Example:
+      searchkit index --corpus corpus --index index
+      searchkit search "Who introduced Senate Resolution 211?"
+    """
+
+
+@main.command("index")
+@corpus_option
+@index_option
+@click.option("--rebuild", is_flag=True, help="Start from an empty index (after changing settings).")
+@click.option("--lock-timeout", type=float, default=10.0, show_default=True,
+              help="Seconds to wait for another process that is writing the index.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@format_option(("text", "json"))
+@handle_errors
+def index_command(corpus_dir: Path, index_dir: Path, rebuild: bool, lock_timeout: float, quiet: bool, fmt: str) -> None:
+    """Build the index, or update it: new and changed files are indexed, deleted
+    ones removed, unchanged ones left alone.
+
+    \b
+    Example:
+      searchkit index --corpus corpus --index index
+    """
+    progress = None
+    if not quiet and _is_tty(sys.stderr):
+        def progress(done: int, total: int) -> None:
+            click.echo(f"\rindexing {done}/{total} files", err=True, nl=done == total)
+    report = build_index(corpus_dir, index_dir, rebuild=rebuild, lock_timeout=lock_timeout, progress=progress)
+    report_index(report, fmt)
+    if report.partial:
+        sys.exit(EXIT_PARTIAL)
+
+
+@main.command("search")
+@click.argument("query", required=False)
+@index_option
+@corpus_option
+@click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=10, show_default=True,
+              help="How many passages to return.")
+@click.option("--syntax", is_flag=True,
+              help='Read the query as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.')
+@click.option("--queries", "queries_file", metavar="FILE",
+              help='Batch: JSON lines with "id" and "query", or one query per line; "-" reads stdin.')
+@format_option(FORMATS)
+@handle_errors
+def search_command(query: str | None, index_dir: Path, corpus_dir: Path, limit: int, syntax: bool,
+                   queries_file: str | None, fmt: str) -> None:
+    """Search for QUERY and print the best passages with their citations.
+
+    Builds the index from --corpus first if there is none.
+
+    \b
+    Examples:
+      searchkit search "Who introduced Senate Resolution 211?"
+      searchkit search '"human rights" AND russia' --syntax --format jsonl
+      searchkit search --queries questions.jsonl --format trec
+    """
+    if (query is None) == (queries_file is None):
+        raise click.UsageError("give a QUERY or --queries FILE (not both)")
+    batch = queries_file is not None
+    queries = read_queries(queries_file) if queries_file else [("1", query or "")]
+    had_index = (index_dir / SETTINGS_FILE).exists()
+    ix = ensure_index(index_dir, corpus_dir)
+    if not had_index:
+        click.echo(f"searchkit: built the index in {index_dir} from {corpus_dir}", err=True)
+    with Searcher(ix, close_index=True) as searcher:
+        if batch:
+            results = searcher.search_batch(queries, limit=limit, syntax=syntax)
+        else:
+            results = [searcher.search(queries[0][1], limit=limit, syntax=syntax)]
+    print_results(results, fmt, batch)
+
+
+@main.command("show")
+@click.argument("passage_id")
+@index_option
+@format_option(("text", "json"))
+@handle_errors
+def show_command(passage_id: str, index_dir: Path, fmt: str) -> None:
+    """Show one passage by id with the passages around it and its full citation.
+
+    \b
+    Example:
+      searchkit show 3f2a9c0d1e2b4a5c
+    """
+    with Searcher(index_dir) as searcher:
+        context = searcher.show(passage_id)
+    print_context(context, fmt)
+
+
+def print_context(context: PassageContext, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(_dumps(context.to_dict()))
+        return
+    colour = _is_tty(sys.stdout)
+    click.echo(str(context.citation))
+    click.echo(f"passage_id {context.passage.passage_id}, doc_id {context.passage.doc_id}")
+    click.echo("")
+    if context.previous:
+        click.echo(click.style(context.previous.text, dim=True) if colour else context.previous.text)
+        click.echo("")
+    click.echo(click.style(context.passage.text, bold=True) if colour else context.passage.text)
+    if context.next:
+        click.echo("")
+        click.echo(click.style(context.next.text, dim=True) if colour else context.next.text)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,59 @@
+"""The exceptions searchkit raises: one base class, one subclass per kind of failure.
+
+    SearchkitError
+    ├── CorpusError            a corpus folder or file cannot be read
+    ├── IndexNotFoundError     there is no searchkit index at the given path
+    ├── IndexMismatchError     the index was built with other settings or schema
+    ├── IndexLockedError       another process is writing the index
+    ├── QueryError             a query cannot be parsed or run
+    ├── PassageNotFoundError   no passage has the given id
+    └── EvaluationError        a test collection cannot be read
+
+Every message names the thing (file, folder, query, id) and says what to do.
+The library raises these; only the command line prints them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SearchkitError",
+    "CorpusError",
+    "IndexNotFoundError",
+    "IndexMismatchError",
+    "IndexLockedError",
+    "QueryError",
+    "PassageNotFoundError",
+    "EvaluationError",
+]
+
+
+class SearchkitError(Exception):
+    """Base class of every error searchkit raises on purpose."""
+
+
+class CorpusError(SearchkitError):
+    """A corpus folder or one of its files cannot be read."""
+
+
+class IndexNotFoundError(SearchkitError):
+    """There is no searchkit index at the given path."""
+
+
+class IndexMismatchError(SearchkitError):
+    """The index on disk was built with other settings or another schema version."""
+
+
+class IndexLockedError(SearchkitError):
+    """Another process holds the index's write lock."""
+
+
+class QueryError(SearchkitError):
+    """A query cannot be parsed or run."""
+
+
+class PassageNotFoundError(SearchkitError):
+    """No passage in the index has the given id."""
+
+
+class EvaluationError(SearchkitError):
+    """A test collection (documents, queries or judgments) cannot be read."""

@@ -1,0 +1,427 @@
+"""Build, update and open the on-disk index: the Whoosh index plus what searchkit records.
+
+An index folder holds the Whoosh files and two of searchkit's own:
+
+* ``searchkit.json``: how it was built (format, schema version, index-time
+  settings). A folder without it is not opened: Whoosh unpickles its files, so
+  only folders searchkit built itself are trusted.
+* ``manifest.json``: for each corpus file, its size, time, content hash and doc
+  ids, tagged with the Whoosh generation it describes. It is a cache: when it does
+  not match the index (a crash between commit and its write), it is rebuilt from
+  the stored fields, which are written in the same commit as the passages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import whoosh.index
+from whoosh.index import LockError
+
+from . import __version__
+from .errors import CorpusError, IndexLockedError, IndexMismatchError, IndexNotFoundError
+from .ingest import CorpusFile, list_files, load_metadata, read_file
+from .models import Article, IndexReport, Passage, Skipped
+from .passages import split_article
+from .schema import SCHEMA_VERSION, build_schema
+from .settings import Settings
+
+__all__ = ["Index", "open_index", "create_index", "build_index", "ensure_index", "SETTINGS_FILE", "MANIFEST_FILE"]
+
+SETTINGS_FILE = "searchkit.json"
+MANIFEST_FILE = "manifest.json"
+FORMAT = "searchkit-index"
+#: Seconds a writer waits for another process's write lock by default.
+LOCK_TIMEOUT = 10.0
+
+Progress = Callable[[int, int], None]
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Write JSON so that readers see the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _meta_hash(metadata: Mapping[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(metadata, sort_keys=True).encode("utf-8")).hexdigest()[:12]
+
+
+def _is_empty_folder(path: Path) -> bool:
+    return path.is_dir() and all(p.name.startswith(".") for p in path.iterdir())
+
+
+def _passage_document(passage: Passage, digest: str) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "passage_id": passage.passage_id,
+        "doc_id": passage.doc_id,
+        "source": passage.source,
+        "ordinal": passage.ordinal,
+        "start": passage.start,
+        "end": passage.end,
+        "title": passage.title,
+        "text": passage.text,
+        "metadata": dict(passage.metadata),
+        "file_digest": digest,
+    }
+    for key in ("author", "publisher", "date"):
+        value = passage.metadata.get(key)
+        if value:
+            doc[key] = value
+    return doc
+
+
+def passage_from_fields(fields: Mapping[str, Any]) -> Passage:
+    """A ``Passage`` from a stored Whoosh document."""
+    return Passage(
+        passage_id=fields["passage_id"],
+        doc_id=fields["doc_id"],
+        ordinal=fields["ordinal"],
+        title=fields["title"],
+        text=fields["text"],
+        source=fields["source"],
+        start=fields["start"],
+        end=fields["end"],
+        metadata=dict(fields.get("metadata") or {}),
+    )
+
+
+class Index:
+    """An open searchkit index folder. Safe to share between threads."""
+
+    def __init__(self, path: Path, ix: Any, settings: Settings) -> None:
+        self.path = path
+        self.settings = settings
+        self._ix = ix
+
+    def __repr__(self) -> str:
+        return f"Index({str(self.path)!r})"
+
+    @property
+    def whoosh(self) -> Any:
+        """The underlying Whoosh index (for the search layer)."""
+        return self._ix
+
+    def passage_count(self) -> int:
+        with self._ix.reader() as reader:
+            return reader.doc_count()
+
+    def close(self) -> None:
+        self._ix.close()
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing -----------------------------------------------------------------
+
+    def _writer(self, lock_timeout: float) -> Any:
+        try:
+            return self._ix.writer(timeout=lock_timeout, delay=0.1, limitmb=256)
+        except LockError:
+            raise IndexLockedError(
+                f"the index at {self.path} is being updated by another process; "
+                "wait for it to finish, or pass a longer --lock-timeout"
+            ) from None
+
+    def _load_manifest(self) -> dict[str, dict[str, Any]]:
+        path = self.path / MANIFEST_FILE
+        generation = self._ix.latest_generation()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("generation") == generation:
+                return dict(data["files"])
+        except (OSError, ValueError, KeyError):
+            pass
+        return self._manifest_from_index()
+
+    def _manifest_from_index(self) -> dict[str, dict[str, Any]]:
+        files: dict[str, dict[str, Any]] = {}
+        with self._ix.reader() as reader:
+            for fields in reader.all_stored_fields():
+                entry = files.setdefault(
+                    fields["source"],
+                    {"digest": fields.get("file_digest"), "size": -1, "mtime_ns": -1, "doc_ids": []},
+                )
+                if fields["doc_id"] not in entry["doc_ids"]:
+                    entry["doc_ids"].append(fields["doc_id"])
+        return files
+
+    def _save_manifest(self, files: Mapping[str, Any]) -> None:
+        _write_json(
+            self.path / MANIFEST_FILE,
+            {"generation": self._ix.latest_generation(), "files": files},
+        )
+
+    def update(
+        self,
+        corpus: str | os.PathLike[str],
+        *,
+        lock_timeout: float = LOCK_TIMEOUT,
+        progress: Progress | None = None,
+    ) -> IndexReport:
+        """Bring the index up to date with ``corpus``: add new files, re-index changed
+        ones, remove deleted ones, leave unchanged ones alone.
+
+        A file that cannot be read is reported in ``IndexReport.skipped``; whatever the
+        index held for it before is kept.
+        """
+        began = time.perf_counter()
+        corpus = Path(corpus)
+        files, problems = list_files(corpus)
+        sidecar, sidecar_problems = load_metadata(corpus)
+        skipped: list[Skipped] = [*problems, *sidecar_problems]
+        warnings: list[Skipped] = []
+        writer = self._writer(lock_timeout)
+        try:
+            manifest = self._load_manifest()
+            new_manifest: dict[str, dict[str, Any]] = {}
+            owners = {d: s for s, e in manifest.items() for d in e.get("doc_ids", [])}
+            added: list[str] = []
+            updated: list[str] = []
+            unchanged: list[str] = []
+            present = {f.source for f in files}
+            for done, file in enumerate(files, 1):
+                if progress:
+                    progress(done, len(files))
+                old = manifest.get(file.source)
+                meta_key = _meta_hash({k: v for k, v in sidecar.items() if k.split("#")[0] == file.source})
+                if (
+                    old
+                    and old.get("size") == file.size
+                    and old.get("mtime_ns") == file.mtime_ns
+                    and old.get("meta") == meta_key
+                ):
+                    unchanged.append(file.source)
+                    new_manifest[file.source] = old
+                    continue
+                try:
+                    read = read_file(file, sidecar)
+                except CorpusError as exc:
+                    skipped.append(Skipped(file.source, str(exc).split(": ", 1)[-1]))
+                    if old:
+                        new_manifest[file.source] = old
+                    continue
+                if old and old.get("digest") == read.digest and old.get("meta") == meta_key:
+                    unchanged.append(file.source)
+                    new_manifest[file.source] = {**old, "size": file.size, "mtime_ns": file.mtime_ns}
+                    continue
+                skipped.extend(read.skipped)
+                warnings.extend(read.warnings)
+                if old:
+                    writer.delete_by_term("source", file.source)
+                    for doc_id in old.get("doc_ids", []):
+                        owners.pop(doc_id, None)
+                doc_ids = self._add_articles(writer, read.articles, read.digest, owners, skipped)
+                if not doc_ids and not read.skipped:
+                    warnings.append(Skipped(file.source, "no text left to index (empty, or all site chrome)"))
+                (updated if old else added).append(file.source)
+                new_manifest[file.source] = {
+                    "digest": read.digest,
+                    "size": file.size,
+                    "mtime_ns": file.mtime_ns,
+                    "meta": meta_key,
+                    "doc_ids": doc_ids,
+                }
+            unreadable = [p.path for p in problems]
+            removed = []
+            for source, entry in manifest.items():
+                if source in present or source in new_manifest:
+                    continue
+                if any(source == u or source.startswith(u.rstrip("/") + "/") for u in unreadable):
+                    new_manifest[source] = entry  # its folder could not be read: keep it
+                    continue
+                writer.delete_by_term("source", source)
+                removed.append(source)
+            if added or updated or removed:
+                writer.commit()
+            else:
+                writer.cancel()
+            self._save_manifest(new_manifest)
+        except BaseException:
+            writer.cancel()
+            raise
+        return IndexReport(
+            added=tuple(added),
+            updated=tuple(updated),
+            removed=tuple(removed),
+            unchanged=tuple(unchanged),
+            skipped=tuple(skipped),
+            warnings=tuple(warnings),
+            passages=self.passage_count(),
+            seconds=time.perf_counter() - began,
+        )
+
+    def _add_articles(
+        self,
+        writer: Any,
+        articles: Iterable[Article],
+        digest: str,
+        owners: dict[str, str],
+        skipped: list[Skipped],
+    ) -> list[str]:
+        doc_ids: list[str] = []
+        for article in articles:
+            owner = owners.get(article.doc_id)
+            if owner is not None:
+                skipped.append(
+                    Skipped(
+                        f"{article.source}#{article.doc_id}" if article.source.endswith(".jsonl") else article.source,
+                        f"doc_id {article.doc_id!r} is already used by {owner}; give it another name or id",
+                    )
+                )
+                continue
+            owners[article.doc_id] = article.source
+            doc_ids.append(article.doc_id)
+            for passage in split_article(article, self.settings):
+                writer.add_document(**_passage_document(passage, digest))
+        return doc_ids
+
+    def add_articles(self, articles: Iterable[Article], *, lock_timeout: float = LOCK_TIMEOUT) -> int:
+        """Index articles given in memory (for evaluation and embedding); returns passages added.
+
+        Articles are replaced by ``doc_id``; the corpus manifest is not involved.
+        """
+        writer = self._writer(lock_timeout)
+        count = 0
+        try:
+            for article in articles:
+                writer.delete_by_term("doc_id", article.doc_id)
+                for passage in split_article(article, self.settings):
+                    writer.add_document(**_passage_document(passage, ""))
+                    count += 1
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        return count
+
+
+def _read_settings_file(path: Path) -> dict[str, Any]:
+    file = path / SETTINGS_FILE
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if path.is_dir() and whoosh.index.exists_in(str(path)):
+            raise IndexNotFoundError(
+                f"{path} holds an index that searchkit did not build; searchkit opens only its own "
+                "indexes (Whoosh index files can run code when opened). Use another --index folder"
+            ) from None
+        raise IndexNotFoundError(
+            f"no searchkit index in {path}; build one with: searchkit index --index {path}"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise IndexNotFoundError(f"{file} cannot be read ({exc}); rebuild with: searchkit index --rebuild") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise IndexNotFoundError(f"{file} is not a searchkit settings file; use another --index folder")
+    return data
+
+
+def open_index(path: str | os.PathLike[str] = "index", settings: Settings | None = None) -> Index:
+    """Open an index that searchkit built.
+
+    With ``settings``, their index-time part must match what the index was built
+    with; otherwise ``IndexMismatchError`` says how to rebuild. Without, the
+    recorded settings are used.
+    """
+    path = Path(path)
+    data = _read_settings_file(path)
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise IndexMismatchError(
+            f"the index at {path} has schema version {data.get('schema_version')}, this searchkit "
+            f"uses {SCHEMA_VERSION}; rebuild it: searchkit index --rebuild --index {path}"
+        )
+    recorded = dict(data.get("settings") or {})
+    if settings is None:
+        settings = Settings.from_dict(recorded)
+    elif settings.index_time() != recorded:
+        diff = ", ".join(
+            f"{k}={recorded.get(k)!r} (asked {v!r})" for k, v in settings.index_time().items() if recorded.get(k) != v
+        )
+        raise IndexMismatchError(
+            f"the index at {path} was built with other settings: {diff}; "
+            f"rebuild it: searchkit index --rebuild --index {path}"
+        )
+    else:
+        settings = settings
+    try:
+        ix = whoosh.index.open_dir(str(path))
+    except Exception as exc:  # Whoosh raises many kinds for a damaged folder
+        raise IndexNotFoundError(
+            f"the index at {path} cannot be opened ({type(exc).__name__}); "
+            f"rebuild it: searchkit index --rebuild --index {path}"
+        ) from None
+    return Index(path, ix, settings)
+
+
+def create_index(path: str | os.PathLike[str] = "index", settings: Settings | None = None) -> Index:
+    """Create an empty index in ``path`` (a new or empty folder, or a searchkit index to replace)."""
+    path = Path(path)
+    settings = settings or Settings()
+    if path.exists() and not _is_empty_folder(path):
+        if not path.is_dir():
+            raise IndexNotFoundError(f"{path} is a file, not a folder; pass another --index")
+        _read_settings_file(path)  # refuse to overwrite a folder searchkit did not make
+        for child in path.iterdir():
+            if not child.name.startswith(".") and child.is_file():
+                child.unlink()
+    path.mkdir(parents=True, exist_ok=True)
+    ix = whoosh.index.create_in(str(path), build_schema(settings))
+    _write_json(
+        path / SETTINGS_FILE,
+        {
+            "format": FORMAT,
+            "schema_version": SCHEMA_VERSION,
+            "searchkit_version": __version__,
+            "settings": settings.index_time(),
+        },
+    )
+    return Index(path, ix, settings)
+
+
+def build_index(
+    corpus: str | os.PathLike[str] = "corpus",
+    index: str | os.PathLike[str] = "index",
+    settings: Settings | None = None,
+    *,
+    rebuild: bool = False,
+    lock_timeout: float = LOCK_TIMEOUT,
+    progress: Progress | None = None,
+) -> IndexReport:
+    """Build the index for ``corpus`` in ``index``, or bring an existing one up to date.
+
+    ``rebuild=True`` starts from an empty index (needed after changing index-time
+    settings). This is what ``searchkit index`` runs.
+    """
+    path = Path(index)
+    if not Path(corpus).is_dir():
+        list_files(corpus)  # raises the CorpusError that names the problem
+    if rebuild or not (path / SETTINGS_FILE).exists():
+        if not rebuild and path.exists() and not _is_empty_folder(path):
+            _read_settings_file(path)
+        ix = create_index(path, settings)
+    else:
+        ix = open_index(path, settings)
+    with ix:
+        return ix.update(corpus, lock_timeout=lock_timeout, progress=progress)
+
+
+def ensure_index(
+    index: str | os.PathLike[str] = "index", corpus: str | os.PathLike[str] | None = None
+) -> Index:
+    """Open the index, building it from ``corpus`` first when there is none yet."""
+    path = Path(index)
+    if corpus is not None and not (path / SETTINGS_FILE).exists():
+        build_index(corpus, path)
+    return open_index(path)

@@ -1,0 +1,239 @@
+"""Read a corpus folder into ``Article``s: find the files, decode them, pick the reader.
+
+Supported: .txt, .md, .html/.htm and .jsonl (one article per line). An optional
+sidecar ``metadata.jsonl`` at the corpus root adds metadata the files cannot carry,
+one JSON object per article keyed by ``path`` (and ``id`` for a .jsonl line).
+Text is decoded as UTF-8 (a BOM is dropped); a file that is not UTF-8 is decoded as
+Windows-1252 and reported as a warning; a binary file is skipped and reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from ..errors import CorpusError
+from ..models import Article, Skipped
+from .formats import SUFFIXES, html_text, jsonl_record, read_html, read_jsonl, read_markdown, read_text_file
+
+__all__ = [
+    "METADATA_FILE",
+    "CorpusFile",
+    "FileRead",
+    "list_files",
+    "read_file",
+    "read_corpus",
+    "load_metadata",
+    "source_text",
+    "decode",
+]
+
+METADATA_FILE = "metadata.jsonl"
+FALLBACK_ENCODING = "cp1252"
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """A file of the corpus: ``source`` is its path inside the corpus, with / separators."""
+
+    source: str
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """What reading one file gave: its articles, what was skipped, and caveats."""
+
+    file: CorpusFile
+    digest: str
+    articles: tuple[Article, ...]
+    skipped: tuple[Skipped, ...] = ()
+    warnings: tuple[Skipped, ...] = ()
+
+
+def _require_folder(corpus: Path) -> None:
+    if not corpus.exists():
+        raise CorpusError(f"corpus folder {corpus} does not exist; pass --corpus DIR or create it")
+    if not corpus.is_dir():
+        raise CorpusError(f"corpus {corpus} is not a folder; pass --corpus DIR with a folder of articles")
+
+
+def list_files(corpus: str | os.PathLike[str]) -> tuple[list[CorpusFile], list[Skipped]]:
+    """Every article file under ``corpus`` (sorted), and the entries that could not be read.
+
+    Hidden files and folders are passed over, as are files of other types. Symbolic
+    links are followed once: a link back into a folder already seen is reported.
+    """
+    root = Path(corpus)
+    _require_folder(root)
+    files: list[CorpusFile] = []
+    problems: list[Skipped] = []
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def walk(folder: Path) -> None:
+        try:
+            info = folder.stat()
+        except OSError as exc:
+            problems.append(Skipped(_rel(root, folder), f"cannot read folder ({exc.strerror})"))
+            return
+        key = (info.st_dev, info.st_ino)
+        if key in seen_dirs:
+            problems.append(Skipped(_rel(root, folder), "symbolic link loop; remove the link"))
+            return
+        seen_dirs.add(key)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append(Skipped(_rel(root, folder), f"cannot list folder ({exc.strerror})"))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                st = path.stat()
+            except OSError as exc:
+                reason = "symbolic link loop or broken link" if entry.is_symlink() else exc.strerror
+                problems.append(Skipped(_rel(root, path), f"cannot read ({reason})"))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                walk(path)
+            elif stat.S_ISREG(st.st_mode) and path.suffix.lower() in SUFFIXES:
+                source = _rel(root, path)
+                if source == METADATA_FILE:
+                    continue
+                files.append(CorpusFile(source, path, st.st_size, st.st_mtime_ns))
+
+    walk(root)
+    files.sort(key=lambda f: f.source)
+    return files, problems
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def decode(data: bytes, source: str) -> tuple[str, str | None]:
+    """Decode a file's bytes; returns the text and a warning (None when it was UTF-8).
+
+    Raises ``CorpusError`` for a file that looks binary.
+    """
+    if b"\x00" in data[:65536]:
+        raise CorpusError(f"{source}: binary file (NUL bytes); remove it from the corpus")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        where = exc.start
+    try:
+        text = data.decode(FALLBACK_ENCODING)
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+        used = "latin-1"
+    else:
+        used = FALLBACK_ENCODING
+    return text, f"not valid UTF-8 (byte {where}); decoded as {used}: save it as UTF-8 to be sure"
+
+
+def load_metadata(corpus: str | os.PathLike[str]) -> tuple[dict[str, dict[str, str]], list[Skipped]]:
+    """The sidecar ``metadata.jsonl``: ``{key: metadata}``, key ``path`` or ``path#id``."""
+    path = Path(corpus) / METADATA_FILE
+    found: dict[str, dict[str, str]] = {}
+    problems: list[Skipped] = []
+    if not path.is_file():
+        return found, problems
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        return found, [Skipped(METADATA_FILE, f"cannot read ({exc}); fix or remove it")]
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not isinstance(record.get("path"), str):
+                raise ValueError('each line needs a "path"')
+        except ValueError as exc:
+            problems.append(Skipped(f"{METADATA_FILE}:{lineno}", f"invalid metadata line ({exc}); fix it"))
+            continue
+        key = record.pop("path")
+        record_id = record.pop("id", None)
+        if record_id is not None:
+            key = f"{key}#{record_id}"
+        found[key] = {k: str(v) for k, v in record.items() if v is not None and str(v).strip()}
+    return found, problems
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_file(file: CorpusFile, metadata: Mapping[str, Mapping[str, str]] | None = None) -> FileRead:
+    """Read and parse one corpus file. Raises ``CorpusError`` if it cannot be read at all."""
+    metadata = metadata or {}
+    try:
+        data = file.path.read_bytes()
+    except FileNotFoundError:
+        raise CorpusError(f"{file.source}: vanished while indexing; run the command again") from None
+    except OSError as exc:
+        raise CorpusError(f"{file.source}: cannot read ({exc.strerror}); check its permissions") from None
+    digest = file_digest(data)
+    text, warning = decode(data, file.source)
+    warnings = (Skipped(file.source, warning),) if warning else ()
+    suffix = file.path.suffix.lower()
+    own = metadata.get(file.source, {})
+    if suffix == ".jsonl":
+        prefix = f"{file.source}#"
+        per_record = {k[len(prefix) :]: v for k, v in metadata.items() if k.startswith(prefix)}
+        articles, skipped = read_jsonl(file.source, text.split("\n"), per_record)
+    elif suffix == ".md":
+        articles, skipped = read_markdown(file.source, text, own)
+    elif suffix in (".html", ".htm"):
+        articles, skipped = read_html(file.source, text, own)
+    else:
+        articles, skipped = read_text_file(file.source, text, own)
+    return FileRead(file, digest, tuple(articles), tuple(skipped), warnings)
+
+
+def read_corpus(corpus: str | os.PathLike[str]) -> Iterator[Article]:
+    """Every article of ``corpus``, skipping what cannot be read."""
+    files, _ = list_files(corpus)
+    metadata, _ = load_metadata(corpus)
+    for file in files:
+        try:
+            yield from read_file(file, metadata).articles
+        except CorpusError:
+            continue
+
+
+def source_text(corpus: str | os.PathLike[str], source: str, doc_id: str | None = None) -> str:
+    """The text that a passage's ``start``/``end`` index into.
+
+    For .txt and .md that is the decoded file, for .html its extracted text, and for
+    a .jsonl file the ``text`` of the line whose id is ``doc_id``.
+    """
+    path = Path(corpus) / source
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"{source}: cannot read from corpus {corpus} ({exc.strerror})") from None
+    text, _ = decode(data, source)
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        return html_text(text)
+    if suffix == ".jsonl":
+        for lineno, line in enumerate(text.split("\n"), 1):
+            item = jsonl_record(source, lineno, line, {})
+            if isinstance(item, Article) and item.doc_id == doc_id:
+                return item.text
+        raise CorpusError(f"{source}: no line with id {doc_id!r}; the corpus changed since indexing")
+    return text

@@ -1,0 +1,244 @@
+"""Plain frozen records that flow through the pipeline: articles, passages, hits and reports.
+
+None of them holds a live Whoosh object, so they outlive any searcher and can be
+pickled, compared and turned into JSON (``to_dict``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterator, Mapping
+
+__all__ = [
+    "Article",
+    "Passage",
+    "Citation",
+    "Hit",
+    "SearchResults",
+    "PassageContext",
+    "Skipped",
+    "IndexReport",
+]
+
+#: Metadata keys with a meaning of their own; any other key is kept as given.
+METADATA_KEYS = ("author", "publisher", "date", "url")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as read from the corpus.
+
+    ``text`` is the article's *source text*: the exact string that passage offsets
+    index into (the decoded file for .txt/.md, the extracted text for .html, the
+    ``text`` value for a line of .jsonl). ``body`` lists the ``(start, end)`` spans of
+    the paragraphs kept as content, in order; everything outside them (title,
+    site chrome, bylines) is left out of passages. ``dropped`` says what was left out
+    and why, as ``(start, end, reason)``.
+    """
+
+    doc_id: str
+    source: str
+    title: str
+    text: str
+    body: tuple[tuple[int, int], ...]
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    dropped: tuple[tuple[int, int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of an article, small enough to cite; ``text == source_text[start:end]``."""
+
+    passage_id: str
+    doc_id: str
+    ordinal: int
+    title: str
+    text: str
+    source: str
+    start: int
+    end: int
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def citation(self) -> "Citation":
+        return Citation.of(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["metadata"] = dict(self.metadata)
+        return out
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage comes from, precisely enough to check it against the source."""
+
+    source: str
+    doc_id: str
+    passage_id: str
+    ordinal: int
+    start: int
+    end: int
+    title: str
+    author: str | None = None
+    publisher: str | None = None
+    date: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def of(cls, item: "Passage | Hit") -> "Citation":
+        meta = item.metadata
+        return cls(
+            source=item.source,
+            doc_id=item.doc_id,
+            passage_id=item.passage_id,
+            ordinal=item.ordinal,
+            start=item.start,
+            end=item.end,
+            title=item.title,
+            author=meta.get("author"),
+            publisher=meta.get("publisher"),
+            date=meta.get("date"),
+            url=meta.get("url"),
+        )
+
+    def __str__(self) -> str:
+        parts = [f'"{self.title}"'] if self.title else []
+        byline = ", ".join(p for p in (self.author, self.publisher, self.date) if p)
+        if byline:
+            parts.append(byline)
+        where = f"{self.source}"
+        if self.source.endswith(".jsonl"):
+            where += f" [{self.doc_id}]"
+        parts.append(f"{where}, passage {self.ordinal + 1}, chars {self.start}-{self.end}")
+        if self.url:
+            parts.append(self.url)
+        return ". ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage of a result list.
+
+    ``highlights`` are ``(start, end)`` spans *within* ``text`` of the words that
+    matched the query, in the passage's own unstemmed text.
+    """
+
+    rank: int
+    score: float
+    passage_id: str
+    doc_id: str
+    ordinal: int
+    title: str
+    text: str
+    source: str
+    start: int
+    end: int
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    highlights: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def citation(self) -> Citation:
+        return Citation.of(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["metadata"] = dict(self.metadata)
+        out["highlights"] = [list(span) for span in self.highlights]
+        out["citation"] = str(self.citation)
+        return out
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """The hits for one query, best first; iterable like a tuple of ``Hit``."""
+
+    query: str
+    hits: tuple[Hit, ...]
+    #: True when the search hit its time limit and the hits are the best found by then.
+    timed_out: bool = False
+    query_id: str | None = None
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __getitem__(self, index: int) -> Hit:
+        return self.hits[index]
+
+
+@dataclass(frozen=True)
+class PassageContext:
+    """A passage with its neighbours in the same article, for reading it in context."""
+
+    passage: Passage
+    previous: Passage | None
+    next: Passage | None
+
+    @property
+    def citation(self) -> Citation:
+        return self.passage.citation
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passage": self.passage.to_dict(),
+            "previous": self.previous.to_dict() if self.previous else None,
+            "next": self.next.to_dict() if self.next else None,
+            "citation": self.citation.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A corpus file (or line) that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What one ``build``/``update`` did to the index."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    #: Files that were indexed but with a caveat (for example a non-UTF-8 encoding).
+    warnings: tuple[Skipped, ...] = ()
+    passages: int = 0
+    seconds: float = 0.0
+
+    @property
+    def partial(self) -> bool:
+        """True when some files could not be indexed."""
+        return bool(self.skipped)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        text = (
+            f"{len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.removed)} removed, {len(self.unchanged)} unchanged"
+        )
+        if self.skipped:
+            text += f", {len(self.skipped)} skipped"
+        return f"{text}; {self.passages} passages in the index ({self.seconds:.2f} s)"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
+        out["warnings"] = [{"path": s.path, "reason": s.reason} for s in self.warnings]
+        out["partial"] = self.partial
+        return out

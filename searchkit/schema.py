@@ -1,0 +1,43 @@
+"""The Whoosh schema of a searchkit index, and its version.
+
+Bump ``SCHEMA_VERSION`` whenever a field changes: indexes built with another
+version are refused with a message that says how to rebuild them.
+"""
+
+from __future__ import annotations
+
+from whoosh.analysis import LowercaseFilter, RegexTokenizer
+from whoosh.fields import ID, STORED, TEXT, Schema
+
+from .analysis import TOKEN_PATTERN, analyzer
+from .settings import Settings
+
+__all__ = ["SCHEMA_VERSION", "build_schema", "FIELDS", "SEARCH_FIELDS"]
+
+SCHEMA_VERSION = 1
+
+#: Fields a query in syntax mode may name.
+FIELDS = ("text", "title", "author", "publisher", "date", "doc_id", "source", "passage_id")
+#: Fields plain-words queries search.
+SEARCH_FIELDS = ("text", "title")
+
+
+def build_schema(settings: Settings) -> Schema:
+    english = analyzer(settings.stemmer)
+    names = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
+    return Schema(
+        passage_id=ID(stored=True, unique=True),
+        doc_id=ID(stored=True),
+        source=ID(stored=True),
+        ordinal=STORED(),
+        start=STORED(),
+        end=STORED(),
+        title=TEXT(analyzer=english, stored=True),
+        text=TEXT(analyzer=english, stored=True, phrase=True),
+        author=TEXT(analyzer=names),
+        publisher=TEXT(analyzer=names),
+        date=ID(),
+        metadata=STORED(),
+        # What the file looked like when indexed, so the manifest can be rebuilt.
+        file_digest=STORED(),
+    )

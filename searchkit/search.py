@@ -1,0 +1,281 @@
+"""Run queries against an index and return ranked, cited, highlighted passages.
+
+Two ways to read a query:
+
+* plain words (the default): the query is cut into words with the index's own
+  analyzer, so nothing in it is syntax; English function words are dropped unless
+  nothing else is left; passages matching any word are ranked by BM25F over the
+  passage text and the article title, so a question finds its answer.
+* syntax (``syntax=True``): Whoosh's query language: AND/OR/NOT, "phrases",
+  field:value, prefix*, fuzzy~ (words are ANDed unless OR is written).
+
+Hits are copied out of Whoosh into frozen ``Hit`` records before the searcher is
+released; no two hits of one list carry the same text.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Iterable, Mapping, Sequence
+
+from whoosh import qparser, query as wq, scoring
+from whoosh.collectors import TimeLimitCollector
+from whoosh.searching import TimeLimit
+
+from .analysis import STOP_WORDS, analyzer, words
+from .errors import PassageNotFoundError, QueryError
+from .index import Index, ensure_index, open_index, passage_from_fields
+from .models import Hit, PassageContext, SearchResults
+from .schema import FIELDS, SEARCH_FIELDS
+from .settings import Settings
+
+__all__ = ["Searcher", "search", "search_batch", "show", "MAX_QUERY_CHARS", "MAX_LIMIT"]
+
+#: Longer queries are refused: they are pasted documents, not questions.
+MAX_QUERY_CHARS = 10_000
+MAX_LIMIT = 10_000
+
+
+class Searcher:
+    """Searches one index; thread-safe (each thread gets its own Whoosh searcher).
+
+    ``settings`` overrides the ranking (query-time) settings; the index-time ones
+    always come from the index.
+    """
+
+    def __init__(
+        self,
+        index: Index | str | os.PathLike[str],
+        settings: Settings | None = None,
+        *,
+        close_index: bool | None = None,
+    ) -> None:
+        # Close the index with the searcher when this searcher opened it (or is told to).
+        self._owns_index = not isinstance(index, Index) if close_index is None else close_index
+        self.index = index if isinstance(index, Index) else open_index(index)
+        base = self.index.settings
+        if settings is not None:
+            base = settings.with_changes(**base.index_time())
+        self.settings = base
+        self._local = threading.local()
+        self._analyzer = analyzer(self.settings.stemmer)
+
+    def __enter__(self) -> "Searcher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
+        if self._owns_index:
+            self.index.close()
+
+    def _searcher(self) -> Any:
+        """This thread's Whoosh searcher, refreshed when the index has a new commit."""
+        searcher = getattr(self._local, "searcher", None)
+        weighting = scoring.BM25F(B=self.settings.b, K1=self.settings.k1)
+        if searcher is None:
+            searcher = self.index.whoosh.searcher(weighting=weighting)
+        elif not searcher.up_to_date():
+            searcher = searcher.refresh()
+        self._local.searcher = searcher
+        return searcher
+
+    # --- queries -------------------------------------------------------------------
+
+    def _stems(self, text: str) -> list[str]:
+        return [t.text for t in self._analyzer(text)]
+
+    def _plain_query(self, text: str) -> tuple[Any, set[str]]:
+        tokens = words(text)
+        kept = [w for w in tokens if w not in STOP_WORDS] if self.settings.stopwords else tokens
+        stems = self._stems(" ".join(kept or tokens))
+        if not stems:
+            raise QueryError(f"query {text!r} has no words to search for; type some words")
+        counts: dict[str, int] = {}
+        for s in stems:
+            counts[s] = counts.get(s, 0) + 1
+        clauses = []
+        for term, count in counts.items():
+            clauses.append(wq.Term("text", term, boost=float(count)))
+            if self.settings.title_boost > 0:
+                clauses.append(wq.Term("title", term, boost=float(count) * self.settings.title_boost))
+        return wq.Or(clauses), set(counts)
+
+    def _syntax_query(self, text: str) -> tuple[Any, set[str]]:
+        schema = self.index.whoosh.schema
+        parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema)
+        parser.add_plugin(qparser.FuzzyTermPlugin())
+        parser.remove_plugin_class(qparser.WildcardPlugin)
+        parser.add_plugin(qparser.PrefixPlugin())
+        try:
+            parsed = parser.parse(text)
+        except Exception as exc:  # the parser's errors have no common base class
+            raise QueryError(f"query {text!r} cannot be parsed ({exc}); check quotes and parentheses") from None
+        unknown = sorted({f for f, _ in parsed.iter_all_terms() if f not in FIELDS})
+        if unknown:
+            raise QueryError(
+                f"query {text!r} names unknown field(s) {', '.join(unknown)}; use one of {', '.join(FIELDS)}"
+            )
+        if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
+            raise QueryError(f"query {text!r} has nothing to search for; type some words")
+        terms = {t.decode() if isinstance(t, bytes) else str(t) for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS}
+        return parsed, terms
+
+    def _check(self, text: str, limit: int) -> None:
+        if not isinstance(text, str):
+            raise QueryError(f"a query must be text, not {type(text).__name__}")
+        if not text.strip():
+            raise QueryError("the query is empty; type some words")
+        if len(text) > MAX_QUERY_CHARS:
+            raise QueryError(
+                f"query of {len(text)} characters is longer than {MAX_QUERY_CHARS}; shorten it"
+            )
+        if not 1 <= limit <= MAX_LIMIT:
+            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+
+    # --- public API ----------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        syntax: bool = False,
+        time_limit: float | None = None,
+        query_id: str | None = None,
+    ) -> SearchResults:
+        """The ``limit`` best passages for ``query``, best first.
+
+        ``time_limit`` (seconds) stops a slow search and returns the hits found so
+        far with ``timed_out=True``.
+        """
+        self._check(query, limit)
+        parsed, terms = self._syntax_query(query) if syntax else self._plain_query(query)
+        searcher = self._searcher()
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        timed_out = False
+        want = limit + 10
+        while True:
+            collector = searcher.collector(limit=want)
+            if time_limit is not None:
+                collector = TimeLimitCollector(collector, timelimit=time_limit)
+            try:
+                searcher.search_with_collector(parsed, collector)
+            except TimeLimit:
+                timed_out = True
+            except Exception as exc:  # a query Whoosh accepts but cannot run
+                raise QueryError(f"query {query!r} cannot be run ({type(exc).__name__}: {exc})") from None
+            results = collector.results()
+            hits, seen = [], set()
+            for hit in results:
+                fields = hit.fields()
+                if fields["text"] in seen:
+                    continue
+                seen.add(fields["text"])
+                hits.append(self._hit(len(hits) + 1, hit.score, fields, terms))
+                if len(hits) == limit:
+                    break
+            if len(hits) == limit or len(results) < want or timed_out:
+                break
+            want *= 4
+        return SearchResults(query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id)
+
+    def search_batch(
+        self,
+        queries: Iterable[str | tuple[str, str]],
+        *,
+        limit: int = 10,
+        syntax: bool = False,
+        time_limit: float | None = None,
+    ) -> list[SearchResults]:
+        """Run many queries with one searcher. Each item is a query or ``(query_id, query)``."""
+        out = []
+        for number, item in enumerate(queries, 1):
+            query_id, text = item if isinstance(item, tuple) else (str(number), item)
+            out.append(self.search(text, limit=limit, syntax=syntax, time_limit=time_limit, query_id=query_id))
+        return out
+
+    def show(self, passage_id: str) -> PassageContext:
+        """The passage with id ``passage_id`` and its neighbours in the same article."""
+        searcher = self._searcher()
+        fields = searcher.document(passage_id=passage_id)
+        if fields is None:
+            raise PassageNotFoundError(
+                f"no passage with id {passage_id!r} in the index at {self.index.path}; "
+                "take an id from search results (the index may have been rebuilt since)"
+            )
+        passage = passage_from_fields(fields)
+        neighbours = {
+            f["ordinal"]: passage_from_fields(f)
+            for f in searcher.documents(doc_id=passage.doc_id)
+            if f["source"] == passage.source and abs(f["ordinal"] - passage.ordinal) == 1
+        }
+        return PassageContext(passage, neighbours.get(passage.ordinal - 1), neighbours.get(passage.ordinal + 1))
+
+    def _hit(self, rank: int, score: float, fields: Mapping[str, Any], terms: set[str]) -> Hit:
+        passage = passage_from_fields(fields)
+        return Hit(
+            rank=rank,
+            score=round(float(score), 6),
+            passage_id=passage.passage_id,
+            doc_id=passage.doc_id,
+            ordinal=passage.ordinal,
+            title=passage.title,
+            text=passage.text,
+            source=passage.source,
+            start=passage.start,
+            end=passage.end,
+            metadata=passage.metadata,
+            highlights=self.highlights(passage.text, terms),
+        )
+
+    def highlights(self, text: str, terms: set[str]) -> tuple[tuple[int, int], ...]:
+        """Spans of ``text`` whose words stem to one of ``terms``."""
+        if not terms:
+            return ()
+        spans = []
+        for token in self._analyzer(text, chars=True):
+            if token.text in terms:
+                spans.append((token.startchar, token.endchar))
+        return tuple(spans)
+
+
+def search(
+    query: str,
+    *,
+    index: str | os.PathLike[str] = "index",
+    corpus: str | os.PathLike[str] | None = None,
+    limit: int = 10,
+    syntax: bool = False,
+    settings: Settings | None = None,
+) -> SearchResults:
+    """Search the index in ``index`` (building it from ``corpus`` first if there is none)."""
+    with Searcher(ensure_index(index, corpus), settings, close_index=True) as searcher:
+        return searcher.search(query, limit=limit, syntax=syntax)
+
+
+def search_batch(
+    queries: Sequence[str | tuple[str, str]],
+    *,
+    index: str | os.PathLike[str] = "index",
+    corpus: str | os.PathLike[str] | None = None,
+    limit: int = 10,
+    syntax: bool = False,
+    settings: Settings | None = None,
+) -> list[SearchResults]:
+    """``search`` for many queries; each item is a query or ``(query_id, query)``."""
+    with Searcher(ensure_index(index, corpus), settings, close_index=True) as searcher:
+        return searcher.search_batch(queries, limit=limit, syntax=syntax)
+
+
+def show(passage_id: str, *, index: str | os.PathLike[str] = "index") -> PassageContext:
+    """A passage by id, with its neighbours and citation."""
+    with Searcher(index) as searcher:
+        return searcher.show(passage_id)

@@ -1,0 +1,58 @@
+"""The knobs of the pipeline, in one frozen record, and which of them the index remembers.
+
+Index-time settings (how text is cut into passages and analysed) are written into
+the index folder when it is built; opening it with different ones is refused.
+Query-time settings (ranking) can change from one search to the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+__all__ = ["Settings", "INDEX_TIME", "STEMMERS"]
+
+STEMMERS = ("porter", "snowball", "lancaster", "none")
+
+#: Settings that shape what is stored in the index.
+INDEX_TIME = ("min_chars", "target_chars", "max_chars", "stemmer")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of searchkit with its measured default.
+
+    Passages: paragraphs shorter than ``min_chars`` are merged with their
+    neighbours; paragraphs longer than ``max_chars`` are cut at sentence
+    boundaries into pieces of about ``target_chars``.
+    Analysis: ``stemmer`` is the NLTK stemmer used for text and queries.
+    Ranking: BM25F with ``k1`` and ``b``; ``title_boost`` weighs title matches;
+    ``stopwords`` drops English function words from plain-words queries (unless
+    that leaves nothing).
+    """
+
+    min_chars: int = 250
+    target_chars: int = 800
+    max_chars: int = 1200
+    stemmer: str = "porter"
+    k1: float = 1.2
+    b: float = 0.75
+    title_boost: float = 1.0
+    stopwords: bool = True
+
+    def __post_init__(self) -> None:
+        if self.stemmer not in STEMMERS:
+            raise ValueError(f"stemmer must be one of {', '.join(STEMMERS)}, not {self.stemmer!r}")
+        if not 0 < self.min_chars <= self.target_chars <= self.max_chars:
+            raise ValueError("passage sizes must satisfy 0 < min_chars <= target_chars <= max_chars")
+
+    def index_time(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k in INDEX_TIME}
+
+    def with_changes(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Settings":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
