@@ -92,7 +92,12 @@ def _is_tty(stream: TextIO) -> bool:
 def snippet(hit: Hit, colour: bool, width: int = SNIPPET_CHARS) -> str:
     """A window of the passage around its first matched word, matched words marked."""
     text = hit.text
-    first = hit.highlights[0][0] if hit.highlights else 0
+    # Start the window at the highlight whose neighbourhood holds the most distinct words.
+    first, best = 0, -1
+    for a, _ in hit.highlights:
+        inside = {text[x:y].lower() for x, y in hit.highlights if a <= x and y <= a + width * 2 // 3}
+        if len(inside) > best:
+            first, best = a, len(inside)
     start = max(0, min(first - width // 3, len(text) - width))
     if start > 0:
         space = text.find(" ", start)
@@ -130,7 +135,7 @@ def print_text(results: SearchResults, out: TextIO, colour: bool, batch: bool) -
 
 
 def print_results(all_results: list[SearchResults], fmt: str, batch: bool) -> None:
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     for results in all_results:
         if fmt == "text":
             print_text(results, out, _is_tty(out), batch)

@@ -71,6 +71,7 @@ def _passage_document(passage: Passage, digest: str) -> dict[str, Any]:
         "title": passage.title,
         "text": passage.text,
         "metadata": dict(passage.metadata),
+        # "<content sha256> <sidecar metadata hash>" of the file, for rebuilding the manifest.
         "file_digest": digest,
     }
     for key in ("author", "publisher", "date"):
@@ -150,9 +151,10 @@ class Index:
         files: dict[str, dict[str, Any]] = {}
         with self._ix.reader() as reader:
             for fields in reader.all_stored_fields():
+                digest, _, meta = (fields.get("file_digest") or "").partition(" ")
                 entry = files.setdefault(
                     fields["source"],
-                    {"digest": fields.get("file_digest"), "size": -1, "mtime_ns": -1, "doc_ids": []},
+                    {"digest": digest, "meta": meta, "size": -1, "mtime_ns": -1, "doc_ids": []},
                 )
                 if fields["doc_id"] not in entry["doc_ids"]:
                     entry["doc_ids"].append(fields["doc_id"])
@@ -205,6 +207,8 @@ class Index:
                 ):
                     unchanged.append(file.source)
                     new_manifest[file.source] = old
+                    # What could not be indexed last time still cannot: say so again.
+                    skipped.extend(Skipped(p, r) for p, r in old.get("problems", []))
                     continue
                 try:
                     read = read_file(file, sidecar)
@@ -217,13 +221,14 @@ class Index:
                     unchanged.append(file.source)
                     new_manifest[file.source] = {**old, "size": file.size, "mtime_ns": file.mtime_ns}
                     continue
+                before = len(skipped)
                 skipped.extend(read.skipped)
                 warnings.extend(read.warnings)
                 if old:
                     writer.delete_by_term("source", file.source)
                     for doc_id in old.get("doc_ids", []):
                         owners.pop(doc_id, None)
-                doc_ids = self._add_articles(writer, read.articles, read.digest, owners, skipped)
+                doc_ids = self._add_articles(writer, read.articles, f"{read.digest} {meta_key}", owners, skipped)
                 if not doc_ids and not read.skipped:
                     warnings.append(Skipped(file.source, "no text left to index (empty, or all site chrome)"))
                 (updated if old else added).append(file.source)
@@ -233,6 +238,7 @@ class Index:
                     "mtime_ns": file.mtime_ns,
                     "meta": meta_key,
                     "doc_ids": doc_ids,
+                    "problems": [[p.path, p.reason] for p in skipped[before:]],
                 }
             unreadable = [p.path for p in problems]
             removed = []

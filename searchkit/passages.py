@@ -86,13 +86,16 @@ def _cut_long(article: Article, span: tuple[int, int], settings: Settings) -> li
     return out
 
 
-def _pack(spans: list[tuple[int, int]], settings: Settings) -> list[tuple[int, int]]:
+def _pack(text: str, spans: list[tuple[int, int]], settings: Settings) -> list[tuple[int, int]]:
     """Merge short neighbouring pieces so each passage has some context."""
     packed: list[tuple[int, int]] = []
     for a, b in spans:
         if packed:
             pa, pb = packed[-1]
-            if (pb - pa < settings.min_chars or b - a < settings.min_chars) and b - pa <= settings.target_chars:
+            short = pb - pa < settings.min_chars or b - a < settings.min_chars
+            # "X said:" belongs with the quote that follows it.
+            introduces = text[pb - 1] == ":" and b - pa <= settings.max_chars
+            if introduces or (short and b - pa <= settings.target_chars):
                 packed[-1] = (pa, b)
                 continue
         packed.append((a, b))
@@ -110,7 +113,7 @@ def split_article(article: Article, settings: Settings | None = None) -> list[Pa
                 pieces.extend(_cut_long(article, span, settings))
             else:
                 pieces.append(span)
-        spans.extend(_pack(pieces, settings))
+        spans.extend(_pack(article.text, pieces, settings))
     passages = []
     for ordinal, (start, end) in enumerate(spans):
         text = article.text[start:end]

@@ -22,7 +22,8 @@ _SHORT = 240
 _BROWSER = re.compile(
     r"\b(?:internet explorer|IE\s?\d+|your browser|this browser|javascript)\b"
     r".*\b(?:not supported|no longer supported|out of date|outdated|upgrade|update|"
-    r"enable|disabled|is required)\b",
+    r"enable|disabled|is required)\b"
+    r"|\b(?:enable|turn on|activate|allow)\s+javascript\b",
     _I,
 )
 _ENGAGEMENT = re.compile(

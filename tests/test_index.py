@@ -1,0 +1,129 @@
+"""The index: settings recorded, incremental updates, refusing what it did not build."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import searchkit
+from searchkit.index import MANIFEST_FILE, SETTINGS_FILE
+
+from conftest import write
+
+
+def doc_ids(index_dir: Path) -> set[str]:
+    with searchkit.open_index(index_dir) as ix, ix.whoosh.searcher() as s:
+        return {f["doc_id"] for f in s.all_stored_fields()}
+
+
+def test_build_records_settings(built: Path) -> None:
+    recorded = json.loads((built / SETTINGS_FILE).read_text())
+    assert recorded["format"] == "searchkit-index"
+    assert recorded["schema_version"] == searchkit.index.SCHEMA_VERSION
+    assert recorded["settings"] == searchkit.Settings().index_time()
+    assert (built / MANIFEST_FILE).exists()
+
+
+def test_incremental_add_change_delete(corpus: Path, index_dir: Path) -> None:
+    first = searchkit.build_index(corpus, index_dir)
+    assert len(first.added) == 5 and first.passages > 15
+
+    again = searchkit.build_index(corpus, index_dir)
+    assert not again.changed and len(again.unchanged) == 5
+    assert again.passages == first.passages
+
+    write(corpus, "new.txt", "Brand New Story\n\nA zeppelin landed in the harbour today.\n")
+    (corpus / "002_5883718dadfc0e72.txt").write_text("Changed Title\n\nThe article now talks about marmalade.\n")
+    (corpus / "004_912fc622c2e6cf7e.txt").unlink()
+    report = searchkit.build_index(corpus, index_dir)
+    assert report.added == ("new.txt",)
+    assert report.updated == ("002_5883718dadfc0e72.txt",)
+    assert report.removed == ("004_912fc622c2e6cf7e.txt",)
+    assert len(report.unchanged) == 3
+    assert "004_912fc622c2e6cf7e" not in doc_ids(index_dir)
+    assert searchkit.search("zeppelin", index=index_dir)[0].doc_id == "new"
+    assert searchkit.search("marmalade", index=index_dir)[0].doc_id == "002_5883718dadfc0e72"
+    assert len(searchkit.search("bisexual men imprisoned", index=index_dir, limit=50).hits) > 0
+    assert all(h.doc_id != "002_5883718dadfc0e72" for h in searchkit.search("Ruslan", index=index_dir))
+
+
+def test_touched_but_identical_file_is_unchanged(corpus: Path, index_dir: Path) -> None:
+    searchkit.build_index(corpus, index_dir)
+    path = corpus / "000_b4a1880a0ab40fd3.txt"
+    path.write_bytes(path.read_bytes())  # new mtime, same content
+    report = searchkit.build_index(corpus, index_dir)
+    assert not report.changed
+
+
+def test_sidecar_change_reindexes_that_file(corpus: Path, index_dir: Path) -> None:
+    searchkit.build_index(corpus, index_dir)
+    with open(corpus / "metadata.jsonl", "a", encoding="utf-8") as fh:
+        fh.write('{"path": "003_20a889af627007e3.txt", "date": "2017-07-05"}\n')
+    report = searchkit.build_index(corpus, index_dir)
+    assert report.updated == ("003_20a889af627007e3.txt",)
+    hit = searchkit.search("G20 open letter", index=index_dir)[0]
+    assert hit.doc_id == "003_20a889af627007e3" and hit.metadata["date"] == "2017-07-05"
+
+
+def test_lost_manifest_is_rebuilt_from_the_index(corpus: Path, index_dir: Path) -> None:
+    searchkit.build_index(corpus, index_dir)
+    (index_dir / MANIFEST_FILE).unlink()
+    report = searchkit.build_index(corpus, index_dir)
+    assert not report.changed and len(report.unchanged) == 5
+
+
+def test_duplicate_doc_id_is_skipped_not_overwritten(corpus: Path, index_dir: Path) -> None:
+    searchkit.build_index(corpus, index_dir)
+    write(corpus, "000_b4a1880a0ab40fd3.md", "# Impostor\n\nSame doc id, other file.\n")
+    report = searchkit.build_index(corpus, index_dir)
+    assert report.partial
+    assert "already used" in report.skipped[0].reason
+    assert not searchkit.search("impostor", index=index_dir).hits
+    assert searchkit.search("Toomey", index=index_dir)[0].source == "000_b4a1880a0ab40fd3.txt"
+    assert searchkit.build_index(corpus, index_dir).partial  # still reported on the next run
+
+
+def test_settings_mismatch_is_refused_with_a_fix(built: Path) -> None:
+    with pytest.raises(searchkit.IndexMismatchError, match="rebuild"):
+        searchkit.open_index(built, searchkit.Settings(stemmer="snowball"))
+    report = searchkit.build_index(built.parent / "corpus", built, searchkit.Settings(stemmer="snowball"), rebuild=True)
+    assert report.passages > 0
+    assert searchkit.open_index(built).settings.stemmer == "snowball"
+
+
+def test_refuses_folders_it_did_not_build(tmp_path: Path) -> None:
+    import whoosh.fields
+    import whoosh.index
+
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    whoosh.index.create_in(str(foreign), whoosh.fields.Schema(x=whoosh.fields.TEXT))
+    with pytest.raises(searchkit.IndexNotFoundError, match="did not build"):
+        searchkit.open_index(foreign)
+    with pytest.raises(searchkit.IndexNotFoundError, match="did not build"):
+        searchkit.build_index(tmp_path, foreign)
+    with pytest.raises(searchkit.IndexNotFoundError, match="no searchkit index"):
+        searchkit.open_index(tmp_path / "missing")
+
+
+def test_stemming_meets_word_forms(tmp_path: Path) -> None:
+    corpus = tmp_path / "c"
+    write(corpus, "a.txt", "A\n\nThe council condemned the plan.\n")
+    write(corpus, "b.txt", "B\n\nThe mayor condemns it too.\n")
+    write(corpus, "c.txt", "C\n\nA condemnation followed.\n")
+    write(corpus, "d.txt", "D\n\nNothing to see here.\n")
+    searchkit.build_index(corpus, tmp_path / "ix")
+    for word in ("condemned", "condemns", "condemnation", "condemning"):
+        hits = searchkit.search(word, index=tmp_path / "ix")
+        assert {h.doc_id for h in hits} == {"a", "b", "c"}, word
+
+
+def test_add_articles_in_memory(tmp_path: Path) -> None:
+    ix = searchkit.create_index(tmp_path / "ix")
+    article = searchkit.Article("m1", "memory", "Memo", "Budget talks resumed.", ((0, 21),))
+    assert ix.add_articles([article]) == 1
+    assert ix.add_articles([article]) == 1  # replaced, not doubled
+    assert ix.passage_count() == 1
+    ix.close()

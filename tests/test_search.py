@@ -1,0 +1,137 @@
+"""Search: questions find their answers, both query modes, highlights, hits as plain records."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from pathlib import Path
+
+import pytest
+
+import searchkit
+from searchkit.ingest import source_text
+
+from conftest import BUNDLED, write
+
+QUESTION = "Who introduced Senate Resolution 211?"
+
+
+def test_question_ranks_the_answer_first(bundled_index: Path) -> None:
+    results = searchkit.search(QUESTION, index=bundled_index)
+    top = results[0]
+    assert "Pat Toomey" in top.text and "Ed Markey" in top.text
+    assert top.doc_id == "000_b4a1880a0ab40fd3"
+
+
+@pytest.mark.parametrize(
+    ("query", "doc_id", "needle"),
+    [
+        ("Which house resolution did Ileana Ros-Lehtinen introduce?", "001_a0a0058218b2342f", "House resolution 351"),
+        ("Where was Maxim Lapunov locked up?", "000_b4a1880a0ab40fd3", "blood-soaked cellar"),
+        ("Ruslan boyfriend phone", "002_5883718dadfc0e72", "Ruslan"),
+        ("What did the State Department say about Oyub Titiev?", "004_912fc622c2e6cf7e", "Oyub Titiev"),
+        ("Igor Kochetkov G20 leaders", "003_20a889af627007e3", "G20"),
+    ],
+)
+def test_pinned_answers(bundled_index: Path, query: str, doc_id: str, needle: str) -> None:
+    top = searchkit.search(query, index=bundled_index)[0]
+    assert (top.doc_id, needle in top.text) == (doc_id, True)
+
+
+def test_every_hit_cites_its_source_exactly(bundled_index: Path) -> None:
+    for query in (QUESTION, "Chechnya", "human rights violations", "the"):
+        for hit in searchkit.search(query, index=bundled_index, limit=50):
+            assert source_text(BUNDLED, hit.source, hit.doc_id)[hit.start : hit.end] == hit.text
+
+
+def test_hits_are_frozen_plain_records(bundled_index: Path) -> None:
+    results = searchkit.search("Chechnya", index=bundled_index, limit=3)
+    hit = results[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hit.score = 0.0  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(results)) == results
+    assert [h.rank for h in results] == [1, 2, 3]
+    assert results[0].score >= results[1].score >= results[2].score
+    assert str(hit.citation).startswith(f'"{hit.title}"')
+
+
+def test_highlights_are_the_unstemmed_words(bundled_index: Path) -> None:
+    hit = searchkit.search("condemnation", index=bundled_index)[0]
+    marked = {hit.text[a:b].lower() for a, b in hit.highlights}
+    assert marked and all(w.startswith("condemn") for w in marked)
+    assert marked & {"condemns", "condemned", "condemning", "condemn"}
+
+
+def test_stop_words_alone_still_search(bundled_index: Path) -> None:
+    assert searchkit.search("the who", index=bundled_index).hits
+
+
+def test_plain_mode_treats_syntax_as_words(bundled_index: Path) -> None:
+    hits = searchkit.search('Cancer? "NOT" title:(Chechnya AND', index=bundled_index).hits
+    assert hits and any("Chechnya" in h.text for h in hits)
+
+
+def test_syntax_mode_operators(bundled_index: Path) -> None:
+    def docs(q: str) -> set[str]:
+        return {h.doc_id for h in searchkit.search(q, index=bundled_index, syntax=True, limit=100)}
+
+    assert docs("Toomey") == {"000_b4a1880a0ab40fd3"}
+    assert docs('"human rights" AND Tillerson') <= {"000_b4a1880a0ab40fd3", "001_a0a0058218b2342f"}
+    excluded = searchkit.search("Chechnya NOT Toomey NOT Kadyrov", index=bundled_index, syntax=True, limit=100)
+    assert excluded.hits and all("Toomey" not in h.text and "Kadyrov" not in h.text for h in excluded)
+    assert docs("Kochet*") == {"003_20a889af627007e3", "004_912fc622c2e6cf7e"}
+    assert docs("Kochetkof~") == {"003_20a889af627007e3", "004_912fc622c2e6cf7e"}
+    assert docs("author:jones") == {"002_5883718dadfc0e72"}
+    assert docs("title:congress") == {"001_a0a0058218b2342f"}
+
+
+def test_no_two_hits_share_text(tmp_path: Path) -> None:
+    corpus = tmp_path / "c"
+    for name in ("a", "b", "c"):
+        write(corpus, f"{name}.txt", f"Copy {name}\n\nThe identical wire story about the flood.\n")
+    searchkit.build_index(corpus, tmp_path / "ix")
+    hits = searchkit.search("flood", index=tmp_path / "ix").hits
+    assert len(hits) == 1
+
+
+def test_batch_and_show(bundled_index: Path) -> None:
+    batch = searchkit.search_batch([("q1", QUESTION), ("q2", "Kadyrov")], index=bundled_index, limit=2)
+    assert [r.query_id for r in batch] == ["q1", "q2"]
+    context = searchkit.show(batch[0][0].passage_id, index=bundled_index)
+    assert context.passage.text == batch[0][0].text
+    assert context.previous is None and context.next is not None
+    assert context.next.ordinal == context.passage.ordinal + 1
+    with pytest.raises(searchkit.PassageNotFoundError, match="no passage with id 'nope'"):
+        searchkit.show("nope", index=bundled_index)
+
+
+def test_bad_queries_raise_query_error(bundled_index: Path) -> None:
+    for query in ("", "   ", "?!", "x" * 20_000):
+        with pytest.raises(searchkit.QueryError):
+            searchkit.search(query, index=bundled_index)
+    with pytest.raises(searchkit.QueryError, match="limit"):
+        searchkit.search("x", index=bundled_index, limit=0)
+
+
+def test_searcher_sees_new_commits(corpus: Path, index_dir: Path) -> None:
+    searchkit.build_index(corpus, index_dir)
+    with searchkit.Searcher(index_dir) as searcher:
+        assert not searcher.search("zeppelin").hits
+        write(corpus, "z.txt", "Z\n\nA zeppelin over the city.\n")
+        searchkit.build_index(corpus, index_dir)
+        assert searcher.search("zeppelin")[0].doc_id == "z"
+
+
+def test_public_names_are_pinned() -> None:
+    assert sorted(searchkit.__all__) == sorted(
+        [
+            "__version__", "SearchkitError", "CorpusError", "IndexNotFoundError", "IndexMismatchError",
+            "IndexLockedError", "QueryError", "PassageNotFoundError", "EvaluationError", "Article",
+            "Passage", "Citation", "Hit", "SearchResults", "PassageContext", "Skipped", "IndexReport",
+            "Settings", "read_corpus", "source_text", "split_article", "Index", "open_index",
+            "create_index", "build_index", "Searcher", "search", "search_batch", "show",
+        ]
+    )
+    for name in searchkit.__all__:
+        assert hasattr(searchkit, name)
+    assert all(issubclass(getattr(searchkit, n), searchkit.SearchkitError) for n in searchkit.__all__ if n.endswith("Error"))
