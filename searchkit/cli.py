@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 
 import click
+import jsonlines
 
 from . import __version__
 from .errors import QueryError, SearchkitError
 from .index import SETTINGS_FILE, build_index, ensure_index
 from .models import Hit, IndexReport, PassageContext, SearchResults
-from .search import Searcher
+from .search import Searcher, parse_queries
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3
@@ -140,11 +141,10 @@ def print_results(all_results: list[SearchResults], fmt: str, batch: bool) -> No
         if fmt == "text":
             print_text(results, out, _is_tty(out), batch)
         elif fmt == "jsonl":
+            writer = jsonlines.Writer(out, dumps=_dumps, flush=True)
             for hit in results.hits:
                 row = hit.to_dict()
-                if batch:
-                    row = {"query_id": results.query_id, **row}
-                click.echo(_dumps(row), file=out)
+                writer.write({"query_id": results.query_id, **row} if batch else row)
         elif fmt == "json":
             click.echo(
                 _dumps(
@@ -164,33 +164,12 @@ def print_results(all_results: list[SearchResults], fmt: str, batch: bool) -> No
 
 
 def read_queries(path: str) -> list[tuple[str, str]]:
-    """Queries from a file ("-" for stdin): JSON lines with id and query, or one per line."""
+    """Queries from a file ("-" for stdin), as ``parse_queries`` reads them."""
     try:
-        if path == "-":
-            lines = sys.stdin.read().splitlines()
-        else:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise QueryError(f"cannot read queries file {path} ({exc}); pass a UTF-8 text file or -") from None
-    queries = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        if line.lstrip().startswith("{"):
-            try:
-                record = json.loads(line)
-                text = record.get("query", record.get("text"))
-                if not isinstance(text, str):
-                    raise ValueError('no "query" string')
-            except (ValueError, AttributeError) as exc:
-                raise QueryError(f"{path}:{number}: bad query line ({exc}); write {{\"id\": ..., \"query\": ...}}") from None
-            query_id = str(record.get("id", record.get("_id", number)))
-        else:
-            query_id, text = str(number), line.strip()
-        queries.append((query_id, text))
-    if not queries:
-        raise QueryError(f"{path} holds no queries; write one per line or JSON lines with id and query")
-    return queries
+    return parse_queries(text, path)
 
 
 def report_index(report: IndexReport, fmt: str) -> None:

@@ -25,12 +25,13 @@ from whoosh.searching import TimeLimit
 
 from .analysis import STOP_WORDS, analyzer, words
 from .errors import PassageNotFoundError, QueryError
+from .ingest.formats import iter_json_lines
 from .index import Index, ensure_index, open_index, passage_from_fields
 from .models import Hit, PassageContext, SearchResults
 from .schema import FIELDS, SEARCH_FIELDS
 from .settings import Settings
 
-__all__ = ["Searcher", "search", "search_batch", "show", "MAX_QUERY_CHARS", "MAX_LIMIT"]
+__all__ = ["Searcher", "search", "search_batch", "show", "parse_queries", "MAX_QUERY_CHARS", "MAX_LIMIT"]
 
 #: Longer queries are refused: they are pasted documents, not questions.
 MAX_QUERY_CHARS = 10_000
@@ -245,6 +246,24 @@ class Searcher:
             if token.text in terms:
                 spans.append((token.startchar, token.endchar))
         return tuple(spans)
+
+
+def parse_queries(text: str, name: str = "queries") -> list[tuple[str, str]]:
+    """``(query_id, query)`` pairs from JSON Lines with ``id`` and ``query`` (or ``text``),
+    or from plain text with one query per line (ids are line numbers)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    queries: list[tuple[str, str]] = []
+    if first.lstrip().startswith("{"):
+        for lineno, record in iter_json_lines(text):
+            query = record.get("query", record.get("text")) if isinstance(record, dict) else None
+            if not isinstance(query, str):
+                raise QueryError(f'{name}:{lineno}: bad query line; write {{"id": ..., "query": ...}}')
+            queries.append((str(record.get("id", record.get("_id", lineno))), query))
+    else:
+        queries = [(str(n), line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not queries:
+        raise QueryError(f"{name} holds no queries; write one per line, or JSON lines with id and query")
+    return queries
 
 
 def search(

@@ -104,6 +104,13 @@ def test_errors_are_one_line_without_traceback(run, args: tuple[str, ...], messa
     assert "Traceback" not in result.output
 
 
+def test_bad_query_line_names_file_and_line(run, tmp_path: Path) -> None:
+    queries = write(tmp_path, "q.jsonl", '{"id": "a", "query": "Kadyrov"}\n{"id": "b"}\n')
+    result = run("search", "--queries", str(queries))
+    assert result.exit_code == 1
+    assert f"{queries}:2: bad query line" in result.stderr
+
+
 def test_usage_errors_exit_2(run) -> None:
     assert run("search").exit_code == 2
     assert run("search", "x", "--format", "xml").exit_code == 2

@@ -10,7 +10,6 @@ Windows-1252 and reported as a warning; a binary file is skipped and reported.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat
 from dataclasses import dataclass
@@ -19,7 +18,16 @@ from typing import Iterator, Mapping
 
 from ..errors import CorpusError
 from ..models import Article, Skipped
-from .formats import SUFFIXES, html_text, jsonl_record, read_html, read_jsonl, read_markdown, read_text_file
+from .formats import (
+    SUFFIXES,
+    html_text,
+    iter_json_lines,
+    jsonl_record,
+    read_html,
+    read_jsonl,
+    read_markdown,
+    read_text_file,
+)
 
 __all__ = [
     "METADATA_FILE",
@@ -152,18 +160,14 @@ def load_metadata(corpus: str | os.PathLike[str]) -> tuple[dict[str, dict[str, s
     if not path.is_file():
         return found, problems
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return found, [Skipped(METADATA_FILE, f"cannot read ({exc}); fix or remove it")]
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict) or not isinstance(record.get("path"), str):
-                raise ValueError('each line needs a "path"')
-        except ValueError as exc:
-            problems.append(Skipped(f"{METADATA_FILE}:{lineno}", f"invalid metadata line ({exc}); fix it"))
+    for lineno, record in iter_json_lines(text):
+        if not isinstance(record, dict) or not isinstance(record.get("path"), str):
+            problems.append(
+                Skipped(f"{METADATA_FILE}:{lineno}", 'invalid metadata line: write a JSON object with a "path"')
+            )
             continue
         key = record.pop("path")
         record_id = record.pop("id", None)
@@ -194,7 +198,7 @@ def read_file(file: CorpusFile, metadata: Mapping[str, Mapping[str, str]] | None
     if suffix == ".jsonl":
         prefix = f"{file.source}#"
         per_record = {k[len(prefix) :]: v for k, v in metadata.items() if k.startswith(prefix)}
-        articles, skipped = read_jsonl(file.source, text.split("\n"), per_record)
+        articles, skipped = read_jsonl(file.source, text, per_record)
     elif suffix == ".md":
         articles, skipped = read_markdown(file.source, text, own)
     elif suffix in (".html", ".htm"):
@@ -231,8 +235,8 @@ def source_text(corpus: str | os.PathLike[str], source: str, doc_id: str | None 
     if suffix in (".html", ".htm"):
         return html_text(text)
     if suffix == ".jsonl":
-        for lineno, line in enumerate(text.split("\n"), 1):
-            item = jsonl_record(source, lineno, line, {})
+        for lineno, record in iter_json_lines(text):
+            item = jsonl_record(source, lineno, record, {})
             if isinstance(item, Article) and item.doc_id == doc_id:
                 return item.text
         raise CorpusError(f"{source}: no line with id {doc_id!r}; the corpus changed since indexing")

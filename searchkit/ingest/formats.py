@@ -8,17 +8,18 @@ offsets index into, is the decoded file for .txt and .md, the extracted text for
 
 from __future__ import annotations
 
-import json
 import re
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterator, Mapping
+
+import jsonlines
 
 from ..models import METADATA_KEYS, Article, Skipped
 from .text import make_article, split_paragraphs
 
-__all__ = ["SUFFIXES", "read_text_file", "read_markdown", "read_html", "html_text", "read_jsonl", "doc_id_for"]
+__all__ = ["SUFFIXES", "read_text_file", "read_markdown", "read_html", "html_text", "read_jsonl", "iter_json_lines", "doc_id_for"]
 
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".jsonl")
 
@@ -201,17 +202,37 @@ def _record_metadata(record: Mapping[str, Any]) -> dict[str, str]:
     return meta
 
 
+def iter_json_lines(text: str) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` for each non-blank line of JSON Lines text; the value is
+    a ``jsonlines.InvalidLineError`` for a line that is not JSON."""
+    current = 0
+
+    def lines() -> Iterator[str]:
+        nonlocal current
+        # Split on "\n" only: JSON strings may hold U+2028 and other line separators.
+        for current, line in enumerate(text.split("\n"), 1):
+            yield line
+
+    reader = jsonlines.Reader(lines())
+    while True:
+        try:
+            value = reader.read(skip_empty=True, allow_none=True)
+        except jsonlines.InvalidLineError as exc:
+            yield exc.lineno, exc
+            continue
+        except EOFError:
+            return
+        yield current, value
+
+
 def jsonl_record(
-    source: str, lineno: int, line: str, metadata: Mapping[str, Mapping[str, str]]
-) -> Article | Skipped | None:
-    """One line of a .jsonl file as an ``Article`` (None for a blank line)."""
-    if not line.strip():
-        return None
+    source: str, lineno: int, record: Any, metadata: Mapping[str, Mapping[str, str]]
+) -> Article | Skipped:
+    """One line of a .jsonl file (as parsed by ``iter_json_lines``) as an ``Article``."""
     where = f"{source}:{lineno}"
-    try:
-        record = json.loads(line)
-    except ValueError as exc:
-        return Skipped(where, f"invalid JSON ({exc.msg} at column {exc.colno}); fix or remove the line")
+    if isinstance(record, jsonlines.InvalidLineError):
+        reason = str(record).split(": ", 1)[-1].rsplit(" (line", 1)[0]
+        return Skipped(where, f"invalid JSON ({reason}); fix or remove the line")
     if not isinstance(record, dict):
         return Skipped(where, "a line must be a JSON object with an id and a text")
     doc_id = next((record[k] for k in _ID_KEYS if isinstance(record.get(k), (str, int))), None)
@@ -229,15 +250,13 @@ def jsonl_record(
     return make_article(doc_id, source, text, title=title, metadata=meta)
 
 
-def read_jsonl(
-    source: str, lines: Iterable[str], metadata: Mapping[str, Mapping[str, str]]
-) -> ReadResult:
+def read_jsonl(source: str, text: str, metadata: Mapping[str, Mapping[str, str]]) -> ReadResult:
     articles: list[Article] = []
     skipped: list[Skipped] = []
-    for lineno, line in enumerate(lines, 1):
-        item = jsonl_record(source, lineno, line, metadata)
+    for lineno, record in iter_json_lines(text):
+        item = jsonl_record(source, lineno, record, metadata)
         if isinstance(item, Article):
             articles.append(item)
-        elif isinstance(item, Skipped):
+        else:
             skipped.append(item)
     return articles, skipped
