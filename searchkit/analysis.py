@@ -80,7 +80,7 @@ def seed_stems(stemmer: str, stems: dict[str, str]) -> None:
 class PossessiveFilter(Filter):
     """Fold ’ into ' and drop a possessive 's ("Chechnya’s" → "chechnya")."""
 
-    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]
         for token in tokens:
             text = token.text.replace("’", "'")
             if text.endswith("'s") or text.endswith("s'"):
@@ -101,7 +101,7 @@ class StemmingFilter(Filter):
     def __hash__(self) -> int:
         return hash(("StemmingFilter", self.stemmer))
 
-    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]
         cache = _STEM_CACHE.setdefault(self.stemmer, {})
         stemmer = self.stemmer
         for token in tokens:
@@ -115,14 +115,6 @@ class StemmingFilter(Filter):
 def analyzer(stemmer: str = "porter") -> Analyzer:
     """The analyzer searchkit indexes and queries with."""
     return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | PossessiveFilter() | StemmingFilter(stemmer)
-
-
-def tokens(text: str, stemmer: str = "porter", **kwargs: Any) -> list[tuple[str, str, int, int]]:
-    """``(original, stem, start, end)`` for each word of ``text``."""
-    out = []
-    for token in analyzer(stemmer)(text, chars=True, keeporiginal=True, **kwargs):
-        out.append((token.original, token.text, token.startchar, token.endchar))
-    return out
 
 
 def words(text: str) -> list[str]:

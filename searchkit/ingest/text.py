@@ -26,7 +26,7 @@ _CONTINUES = re.compile(r"[,\-–—]$")
 
 def _lines(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of each line without its line break; blank lines included."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     for match in _LINE.finditer(text):
         if match.start() == len(text) and spans:
             break
