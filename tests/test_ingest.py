@@ -148,6 +148,19 @@ def test_html_extracts_visible_text_and_meta(tmp_path: Path) -> None:
     assert source_text(tmp_path, "story.html") == article.text
 
 
+def test_html_chrome_by_class_or_id_is_left_out(tmp_path: Path) -> None:
+    html = (
+        "<article><h1>Budget passes</h1><p>The budget passed on Friday.</p>"
+        "<div class='share-bar'><div><a>Tweet</a></div><p>Share on Facebook</p></div>"
+        "<p>Debate lasted hours.</p><ul id='related-stories'><li><a>Other story</a></li></ul>"
+        "<aside>Most read</aside><p class='tagline'>Kept: a tagline is content.</p></article>"
+    )
+    write(tmp_path, "b.html", html)
+    (article,) = searchkit.read_corpus(tmp_path)
+    body = [article.text[a:b] for a, b in article.body]
+    assert body == ["The budget passed on Friday.", "Debate lasted hours.", "Kept: a tagline is content."]
+
+
 def test_jsonl_records_and_bad_lines(tmp_path: Path) -> None:
     lines = [
         json.dumps({"id": "a1", "title": "First", "text": "Alpha text.", "author": "Ann"}),

@@ -75,6 +75,13 @@ _BLOCK_TAGS = frozenset(
     "p div h1 h2 h3 h4 h5 h6 li ul ol br tr table section article main blockquote pre "
     "dd dt dl hr address details summary".split()
 )
+# Class or id names that page templates give to chrome: share bars, related links, ads...
+_CHROME_ATTR = re.compile(
+    r"(?:^|[\s_-])(?:share|sharing|social|related|newsletter|subscribe|cookie|consent|advert|ads?|"
+    r"promo|sponsor|comments?|breadcrumbs?|sidebar|popup|modal|paywall|byline-share|tags|author-bio|"
+    r"recommended|trending|most-popular|outbrain|taboola)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
 _VOID_TAGS = frozenset("br hr img meta link input area base col embed source track wbr".split())
 _META_NAMES = {
     "author": "author",
@@ -124,22 +131,26 @@ class _Extractor(HTMLParser):
         if tag == "title":
             self.in_title = True
             return
-        if tag in _SKIP_TAGS:
-            if tag not in _VOID_TAGS:
-                self.skip_stack.append(tag)
+        if tag in _VOID_TAGS:
+            if tag == "br" and not self.skip_stack:
+                self._flush()
+            return
+        if self.skip_stack or tag in _SKIP_TAGS or _CHROME_ATTR.search(f"{attr.get('class', '')} {attr.get('id', '')}"):
+            # Inside skipped chrome every element is tracked, so nested end tags balance.
+            self.skip_stack.append(tag)
             return
         if tag in _BLOCK_TAGS:
             self._flush()
-        if tag == "h1" and self.h1 is None and not self.skip_stack:
+        if tag == "h1" and self.h1 is None:
             self.in_h1 = True
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self.in_title = False
             return
-        if self.skip_stack and tag in _SKIP_TAGS:
+        if self.skip_stack:
             if tag in self.skip_stack:
-                while self.skip_stack and self.skip_stack.pop() != tag:
+                while self.skip_stack.pop() != tag:
                     pass
             return
         if tag == "h1" and self.in_h1:
