@@ -24,10 +24,28 @@ from .errors import (
 )
 from .models import Article, Citation, Hit, IndexReport, Passage, PassageContext, SearchResults, Skipped
 from .settings import Settings
-from .ingest import read_corpus, source_text
 from .passages import split_article
 from .index import Index, build_index, create_index, open_index
 from .search import Searcher, search, search_batch, show
+
+# The ingesters (and what they import) load on first use, so that ``searchkit
+# search`` starts fast: it never reads corpus files.
+_LAZY = {"read_corpus": "ingest", "source_text": "ingest"}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'searchkit' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "__version__",

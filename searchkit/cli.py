@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 
 import click
-import jsonlines
 
 from . import __version__
 from .errors import QueryError, SearchkitError
@@ -141,6 +140,8 @@ def print_results(all_results: list[SearchResults], fmt: str, batch: bool) -> No
         if fmt == "text":
             print_text(results, out, _is_tty(out), batch)
         elif fmt == "jsonl":
+            import jsonlines  # here: it is slow to import and only this format needs it
+
             writer = jsonlines.Writer(out, dumps=_dumps, flush=True)
             for hit in results.hits:
                 row = hit.to_dict()

@@ -23,9 +23,8 @@ from typing import Any, Callable, Iterable, Mapping
 import whoosh.index
 from whoosh.index import LockError
 
-from . import __version__
+from . import __version__, analysis
 from .errors import CorpusError, IndexLockedError, IndexMismatchError, IndexNotFoundError
-from .ingest import CorpusFile, list_files, load_metadata, read_file
 from .models import Article, IndexReport, Passage, Skipped
 from .passages import split_article
 from .schema import SCHEMA_VERSION, build_schema
@@ -35,6 +34,8 @@ __all__ = ["Index", "open_index", "create_index", "build_index", "ensure_index",
 
 SETTINGS_FILE = "searchkit.json"
 MANIFEST_FILE = "manifest.json"
+#: word → stem table of everything indexed, so that searching need not import NLTK.
+STEMS_FILE = "stems.json"
 FORMAT = "searchkit-index"
 #: Seconds a writer waits for another process's write lock by default.
 LOCK_TIMEOUT = 10.0
@@ -129,7 +130,7 @@ class Index:
 
     def _writer(self, lock_timeout: float) -> Any:
         try:
-            return self._ix.writer(timeout=lock_timeout, delay=0.1, limitmb=256)
+            return self._ix.writer(timeout=lock_timeout, delay=0.1, limitmb=256, compound=False)
         except LockError:
             raise IndexLockedError(
                 f"the index at {self.path} is being updated by another process; "
@@ -160,6 +161,11 @@ class Index:
                     entry["doc_ids"].append(fields["doc_id"])
         return files
 
+    def _save_stems(self) -> None:
+        # A cache like the manifest: a missing or stale table only costs an NLTK import.
+        stemmer = self.settings.stemmer
+        _write_json(self.path / STEMS_FILE, {"stemmer": stemmer, "stems": analysis.known_stems(stemmer)})
+
     def _save_manifest(self, files: Mapping[str, Any]) -> None:
         _write_json(
             self.path / MANIFEST_FILE,
@@ -179,6 +185,9 @@ class Index:
         A file that cannot be read is reported in ``IndexReport.skipped``; whatever the
         index held for it before is kept.
         """
+        # Imported here so that opening an index to search never loads the ingesters.
+        from .ingest import list_files, load_metadata, read_file
+
         began = time.perf_counter()
         corpus = Path(corpus)
         files, problems = list_files(corpus)
@@ -252,6 +261,7 @@ class Index:
                 removed.append(source)
             if added or updated or removed:
                 writer.commit()
+                self._save_stems()
             else:
                 writer.cancel()
             self._save_manifest(new_manifest)
@@ -308,6 +318,7 @@ class Index:
                     writer.add_document(**_passage_document(passage, ""))
                     count += 1
             writer.commit()
+            self._save_stems()
         except BaseException:
             writer.cancel()
             raise
@@ -368,7 +379,17 @@ def open_index(path: str | os.PathLike[str] = "index", settings: Settings | None
             f"the index at {path} cannot be opened ({type(exc).__name__}); "
             f"rebuild it: searchkit index --rebuild --index {path}"
         ) from None
+    _load_stems(path, settings.stemmer)
     return Index(path, ix, settings)
+
+
+def _load_stems(path: Path, stemmer: str) -> None:
+    try:
+        data = json.loads((path / STEMS_FILE).read_text(encoding="utf-8"))
+        if data.get("stemmer") == stemmer:
+            analysis.seed_stems(stemmer, data["stems"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass  # no table (an older index): words are stemmed with NLTK as they come
 
 
 def create_index(path: str | os.PathLike[str] = "index", settings: Settings | None = None) -> Index:
@@ -412,6 +433,8 @@ def build_index(
     """
     path = Path(index)
     if not Path(corpus).is_dir():
+        from .ingest import list_files
+
         list_files(corpus)  # raises the CorpusError that names the problem
     if rebuild or not (path / SETTINGS_FILE).exists():
         if not rebuild and path.exists() and not _is_empty_folder(path):

@@ -25,7 +25,6 @@ from whoosh.searching import TimeLimit
 
 from .analysis import STOP_WORDS, analyzer, words
 from .errors import PassageNotFoundError, QueryError
-from .ingest.formats import iter_json_lines
 from .index import Index, ensure_index, open_index, passage_from_fields
 from .models import Hit, PassageContext, SearchResults
 from .schema import FIELDS, SEARCH_FIELDS
@@ -251,6 +250,8 @@ class Searcher:
 def parse_queries(text: str, name: str = "queries") -> list[tuple[str, str]]:
     """``(query_id, query)`` pairs from JSON Lines with ``id`` and ``query`` (or ``text``),
     or from plain text with one query per line (ids are line numbers)."""
+    from .ingest.formats import iter_json_lines  # here: searching alone never loads the ingesters
+
     first = next((line for line in text.splitlines() if line.strip()), "")
     queries: list[tuple[str, str]] = []
     if first.lstrip().startswith("{"):
