@@ -17,11 +17,12 @@ import hashlib
 import json
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import whoosh.index
-from whoosh.index import LockError
+from whoosh.filedb.filestore import FileStorage
 
 from . import __version__, analysis
 from .errors import CorpusError, IndexLockedError, IndexMismatchError, IndexNotFoundError
@@ -39,6 +40,10 @@ STEMS_FILE = "stems.json"
 FORMAT = "searchkit-index"
 #: Seconds a writer waits for another process's write lock by default.
 LOCK_TIMEOUT = 10.0
+#: The lock file Whoosh's own writers take; searchkit takes it too and writes its pid in it.
+LOCK_FILE = "MAIN_WRITELOCK"
+#: ``update`` commits after this many changed files, so a killed run keeps its progress.
+COMMIT_EVERY = 1000
 
 Progress = Callable[[int, int], None]
 
@@ -58,7 +63,58 @@ def _meta_hash(metadata: Mapping[str, Any]) -> str:
 
 
 def _is_empty_folder(path: Path) -> bool:
-    return path.is_dir() and all(p.name.startswith(".") for p in path.iterdir())
+    return path.is_dir() and all(p.name.startswith(".") or p.name == LOCK_FILE for p in path.iterdir())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _lock_holder(path: Path) -> str:
+    """Who holds the write lock, as the holder wrote it into the lock file."""
+    try:
+        pid = int((path / LOCK_FILE).read_text(encoding="ascii").split()[0])
+    except (OSError, ValueError, IndexError):
+        return "pid unknown"
+    if not _pid_alive(pid):
+        return f"pid {pid}, no longer running: a process it started may still hold the lock"
+    return f"pid {pid}"
+
+
+@contextmanager
+def write_lock(path: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the index's write lock, waiting up to ``timeout`` seconds for another writer.
+
+    The lock is an operating-system file lock (the one Whoosh's writers take), so a
+    process that dies, even by SIGKILL, releases it: a stale lock cannot outlive its
+    holder. The holder's pid is written into the lock file for the message others see;
+    a pid left there by a dead process is simply overwritten.
+    """
+    path = Path(path)
+    lock = FileStorage(str(path)).lock(LOCK_FILE)
+    deadline = time.monotonic() + max(0.0, timeout)
+    while not lock.acquire():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise IndexLockedError(
+                f"the index at {path} is being updated by another process ({_lock_holder(path)}); "
+                f"waited {timeout:g} s: try again when it has finished, or pass a longer --lock-timeout"
+            )
+        time.sleep(min(0.1, left))
+    try:
+        fd = getattr(lock, "fd", None)
+        if fd is not None:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield
+    finally:
+        lock.release()
 
 
 def _passage_document(passage: Passage, digest: str) -> dict[str, Any]:
@@ -128,14 +184,9 @@ class Index:
 
     # --- writing -----------------------------------------------------------------
 
-    def _writer(self, lock_timeout: float) -> Any:
-        try:
-            return self._ix.writer(timeout=lock_timeout, delay=0.1, limitmb=256, compound=False)
-        except LockError:
-            raise IndexLockedError(
-                f"the index at {self.path} is being updated by another process; "
-                "wait for it to finish, or pass a longer --lock-timeout"
-            ) from None
+    def _writer(self) -> Any:
+        # The caller holds write_lock(); Whoosh's own lock is the same file and would wait on it.
+        return self._ix.writer(_lk=False, limitmb=256, compound=False)
 
     def _load_manifest(self) -> dict[str, dict[str, Any]]:
         path = self.path / MANIFEST_FILE
@@ -178,13 +229,29 @@ class Index:
         *,
         lock_timeout: float = LOCK_TIMEOUT,
         progress: Progress | None = None,
+        commit_every: int = COMMIT_EVERY,
+        reindex: Iterable[str] = (),
     ) -> IndexReport:
         """Bring the index up to date with ``corpus``: add new files, re-index changed
         ones, remove deleted ones, leave unchanged ones alone.
 
         A file that cannot be read is reported in ``IndexReport.skipped``; whatever the
-        index held for it before is kept.
+        index held for it before is kept. Waits up to ``lock_timeout`` seconds for
+        another writer. Commits after every ``commit_every`` changed files, so a run
+        that is killed keeps what it did and the next run carries on. Sources named
+        in ``reindex`` are read again even if they look unchanged.
         """
+        with write_lock(self.path, lock_timeout):
+            return self._update(corpus, progress=progress, commit_every=commit_every, reindex=set(reindex))
+
+    def _update(
+        self,
+        corpus: str | os.PathLike[str],
+        *,
+        progress: Progress | None,
+        commit_every: int,
+        reindex: set[str],
+    ) -> IndexReport:
         # Imported here so that opening an index to search never loads the ingesters.
         from .ingest import list_files, load_metadata, read_file
 
@@ -194,7 +261,8 @@ class Index:
         sidecar, sidecar_problems = load_metadata(corpus)
         skipped: list[Skipped] = [*problems, *sidecar_problems]
         warnings: list[Skipped] = []
-        writer = self._writer(lock_timeout)
+        writer = self._writer()
+        pending = 0  # files changed since the last commit
         try:
             manifest = self._load_manifest()
             new_manifest: dict[str, dict[str, Any]] = {}
@@ -210,6 +278,7 @@ class Index:
                 meta_key = _meta_hash({k: v for k, v in sidecar.items() if k.split("#")[0] == file.source})
                 if (
                     old
+                    and file.source not in reindex
                     and old.get("size") == file.size
                     and old.get("mtime_ns") == file.mtime_ns
                     and old.get("meta") == meta_key
@@ -221,12 +290,20 @@ class Index:
                     continue
                 try:
                     read = read_file(file, sidecar)
-                except CorpusError as exc:
-                    skipped.append(Skipped(file.source, str(exc).split(": ", 1)[-1]))
+                except Exception as exc:  # one hostile file must not stop the run
+                    reason = str(exc).split(": ", 1)[-1] if isinstance(exc, CorpusError) else (
+                        f"cannot be read ({type(exc).__name__}: {exc}); fix or remove it"
+                    )
+                    skipped.append(Skipped(file.source, reason))
                     if old:
                         new_manifest[file.source] = old
                     continue
-                if old and old.get("digest") == read.digest and old.get("meta") == meta_key:
+                if (
+                    old
+                    and file.source not in reindex
+                    and old.get("digest") == read.digest
+                    and old.get("meta") == meta_key
+                ):
                     unchanged.append(file.source)
                     new_manifest[file.source] = {**old, "size": file.size, "mtime_ns": file.mtime_ns}
                     continue
@@ -249,6 +326,11 @@ class Index:
                     "doc_ids": doc_ids,
                     "problems": [[p.path, p.reason] for p in skipped[before:]],
                 }
+                pending += 1
+                if pending >= commit_every:  # a checkpoint: what is done so far survives a kill
+                    writer.commit()
+                    self._save_manifest({**manifest, **new_manifest})
+                    writer, pending = self._writer(), 0
             unreadable = [p.path for p in problems]
             removed = []
             for source, entry in manifest.items():
@@ -259,14 +341,16 @@ class Index:
                     continue
                 writer.delete_by_term("source", source)
                 removed.append(source)
-            if added or updated or removed:
+            if pending or removed:
                 writer.commit()
-                self._save_stems()
             else:
                 writer.cancel()
+            if added or updated or removed:
+                self._save_stems()
             self._save_manifest(new_manifest)
         except BaseException:
-            writer.cancel()
+            if not writer.is_closed:
+                writer.cancel()
             raise
         return IndexReport(
             added=tuple(added),
@@ -309,19 +393,20 @@ class Index:
 
         Articles are replaced by ``doc_id``; the corpus manifest is not involved.
         """
-        writer = self._writer(lock_timeout)
-        count = 0
-        try:
-            for article in articles:
-                writer.delete_by_term("doc_id", article.doc_id)
-                for passage in split_article(article, self.settings):
-                    writer.add_document(**_passage_document(passage, ""))
-                    count += 1
-            writer.commit()
+        with write_lock(self.path, lock_timeout):
+            writer = self._writer()
+            count = 0
+            try:
+                for article in articles:
+                    writer.delete_by_term("doc_id", article.doc_id)
+                    for passage in split_article(article, self.settings):
+                        writer.add_document(**_passage_document(passage, ""))
+                        count += 1
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
             self._save_stems()
-        except BaseException:
-            writer.cancel()
-            raise
         return count
 
 
@@ -392,19 +477,47 @@ def _load_stems(path: Path, stemmer: str) -> None:
         pass  # no table (an older index): words are stemmed with NLTK as they come
 
 
-def create_index(path: str | os.PathLike[str] = "index", settings: Settings | None = None) -> Index:
-    """Create an empty index in ``path`` (a new or empty folder, or a searchkit index to replace)."""
-    path = Path(path)
-    settings = settings or Settings()
+def _prepare_folder(path: Path) -> None:
+    """Make ``path`` ready to hold a new index; refuse files and folders searchkit did not make."""
     if path.exists() and not _is_empty_folder(path):
         if not path.is_dir():
             raise IndexNotFoundError(f"{path} is a file, not a folder; pass another --index")
         _read_settings_file(path)  # refuse to overwrite a folder searchkit did not make
-        for child in path.iterdir():
-            if not child.name.startswith(".") and child.is_file():
-                child.unlink()
     path.mkdir(parents=True, exist_ok=True)
-    ix = whoosh.index.create_in(str(path), build_schema(settings))
+
+
+def create_index(
+    path: str | os.PathLike[str] = "index",
+    settings: Settings | None = None,
+    *,
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> Index:
+    """Create an empty index in ``path`` (a new or empty folder, or a searchkit index to replace).
+
+    Waits up to ``lock_timeout`` seconds for a process that is writing the index.
+    """
+    path = Path(path)
+    _prepare_folder(path)
+    with write_lock(path, lock_timeout):
+        return _create_locked(path, settings or Settings())
+
+
+def _create_locked(path: Path, settings: Settings) -> Index:
+    """Start an empty index in ``path``; the caller holds its write lock.
+
+    An existing index is replaced without a moment in which the folder holds no
+    index: an empty table of contents is written as the next generation (readers
+    and a crash see the old index or the empty one), and Whoosh deletes the old
+    segments at the next commit. Generations only grow, so an old manifest is
+    never taken for the new index's.
+    """
+    storage = FileStorage(str(path))
+    if whoosh.index.exists_in(str(path)):
+        generation = whoosh.index.TOC._latest_generation(storage, whoosh.index._DEF_INDEX_NAME)
+        whoosh.index.TOC(build_schema(settings), [], generation + 1).write(storage, whoosh.index._DEF_INDEX_NAME)
+        ix = whoosh.index.FileIndex(storage)
+    else:
+        ix = whoosh.index.create_in(str(path), build_schema(settings))
     _write_json(
         path / SETTINGS_FILE,
         {
@@ -425,11 +538,16 @@ def build_index(
     rebuild: bool = False,
     lock_timeout: float = LOCK_TIMEOUT,
     progress: Progress | None = None,
+    commit_every: int = COMMIT_EVERY,
+    reindex: Iterable[str] = (),
 ) -> IndexReport:
     """Build the index for ``corpus`` in ``index``, or bring an existing one up to date.
 
     ``rebuild=True`` starts from an empty index (needed after changing index-time
-    settings). This is what ``searchkit index`` runs.
+    settings); the old index keeps answering searches until the first commit of the
+    new one. One process writes at a time: this waits up to ``lock_timeout``
+    seconds, then raises ``IndexLockedError``. See ``Index.update`` for
+    ``commit_every`` and ``reindex``. This is what ``searchkit index`` runs.
     """
     path = Path(index)
     if not Path(corpus).is_dir():
@@ -437,13 +555,15 @@ def build_index(
 
         list_files(corpus)  # raises the CorpusError that names the problem
     if rebuild or not (path / SETTINGS_FILE).exists():
-        if not rebuild and path.exists() and not _is_empty_folder(path):
-            _read_settings_file(path)
-        ix = create_index(path, settings)
-    else:
-        ix = open_index(path, settings)
-    with ix:
-        return ix.update(corpus, lock_timeout=lock_timeout, progress=progress)
+        _prepare_folder(path)
+    with write_lock(path, lock_timeout):
+        # Decided under the lock: another process may have built the index meanwhile.
+        if rebuild or not (path / SETTINGS_FILE).exists():
+            ix = _create_locked(path, settings or Settings())
+        else:
+            ix = open_index(path, settings)
+        with ix:
+            return ix._update(corpus, progress=progress, commit_every=commit_every, reindex=set(reindex))
 
 
 def ensure_index(
