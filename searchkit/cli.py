@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 
@@ -184,6 +185,41 @@ def report_index(report: IndexReport, fmt: str) -> None:
         click.echo(report.summary())
 
 
+class ProgressBar:
+    """Files done of all, rate and time left, redrawn in place on a terminal.
+
+    Called as ``progress(done, total)``; redraws at most every ``every`` seconds so
+    a fast run is not slowed by its own display. ``close`` erases the line so the
+    one-line summary takes its place.
+    """
+
+    def __init__(self, stream: TextIO, every: float = 0.1, width: int = 24) -> None:
+        self.stream, self.every, self.width = stream, every, width
+        self.began = time.monotonic()
+        self.last = float("-inf")
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last < self.every:
+            return
+        self.last = now
+        rate = done / max(now - self.began, 1e-6)
+        filled = self.width * done // total if total else self.width
+        bar = "#" * filled + "." * (self.width - filled)
+        tail = f"{(total - done) / rate:.0f} s left" if done < total and rate > 0 else "writing the index"
+        line = f"indexing [{bar}] {done:,}/{total:,} files  {rate:,.0f} files/s  {tail}"
+        self.stream.write("\r" + line.ljust(self.shown))
+        self.stream.flush()
+        self.shown = len(line)
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * self.shown + "\r")
+            self.stream.flush()
+            self.shown = 0
+
+
 # --- commands ------------------------------------------------------------------------
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -215,11 +251,12 @@ def index_command(corpus_dir: Path, index_dir: Path, rebuild: bool, lock_timeout
     Example:
       searchkit index --corpus corpus --index index
     """
-    progress = None
-    if not quiet and _is_tty(sys.stderr):
-        def progress(done: int, total: int) -> None:
-            click.echo(f"\rindexing {done}/{total} files", err=True, nl=done == total)
-    report = build_index(corpus_dir, index_dir, rebuild=rebuild, lock_timeout=lock_timeout, progress=progress)
+    bar = ProgressBar(sys.stderr) if not quiet and _is_tty(sys.stderr) else None
+    try:
+        report = build_index(corpus_dir, index_dir, rebuild=rebuild, lock_timeout=lock_timeout, progress=bar)
+    finally:
+        if bar:
+            bar.close()
     report_index(report, fmt)
     if report.partial:
         sys.exit(EXIT_PARTIAL)

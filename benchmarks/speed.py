@@ -1,0 +1,664 @@
+"""Speed benchmark: searchkit beside naive Whoosh, SQLite FTS5 and tantivy, one command.
+
+    python benchmarks/speed.py                      # BBC ×1, ×10, ×40 -> docs/BENCHMARKS.md
+    python benchmarks/speed.py --scales 1 --runs 1  # a quick look
+    python benchmarks/speed.py --tiny 40 --out /tmp/B.md   # generated corpus, seconds (CI smoke)
+
+Corpora are built at run time in a temporary folder and deleted afterwards: the BBC
+News articles (../shared/bench/bbc_news, never copied into the repository) copied
+N times into ``cNN/`` folders, so each copy has its own doc ids. searchkit indexes
+the corpus folder as ``searchkit index`` does (reading files and cutting passages
+is inside its build time); the peers index the very passages searchkit cut, read
+from a JSON Lines file before their clock starts.
+
+Every build, query run and cold start runs in a new Python process; peak RSS is
+the largest resident size of that process and its children while it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+HERE = Path(__file__).resolve()
+ROOT = HERE.parent.parent
+DEFAULT_SOURCE = ROOT.parent / "shared" / "bench" / "bbc_news" / "bbc"
+ENGINES = ("searchkit", "whoosh", "fts5", "tantivy")
+LABELS = {
+    "searchkit": "searchkit",
+    "whoosh": "naive Whoosh",
+    "fts5": "SQLite FTS5",
+    "tantivy": "tantivy",
+}
+QUERY_COUNT = 200
+LIMIT = 10
+WORD = re.compile(r"[A-Za-z]{4,}")
+
+
+# --- corpora -----------------------------------------------------------------------
+
+def make_corpus(source: Path | None, copies: int, dest: Path, tiny: int = 0) -> Path:
+    """``copies`` copies of the BBC articles (or of ``tiny`` generated ones) under ``dest``."""
+    if dest.exists():
+        return dest
+    articles = _tiny_articles(tiny) if tiny else _bbc_articles(source)
+    for copy in range(copies):
+        for rel, data in articles:
+            path = dest / f"c{copy:02d}" / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    return dest
+
+
+def _bbc_articles(source: Path | None) -> list[tuple[str, bytes]]:
+    if source is None or not source.is_dir():
+        sys.exit(f"speed.py: no BBC articles in {source}; pass --source or --tiny N")
+    # Bytes as they are: one file is Latin-1, and searchkit must cope with that too.
+    return [
+        (str(p.relative_to(source)), p.read_bytes())
+        for p in sorted(source.glob("*/*.txt"))
+    ]
+
+
+def _tiny_articles(count: int) -> list[tuple[str, bytes]]:
+    rng = random.Random(5)
+    vocab = [
+        "market", "growth", "election", "minister", "football", "season", "film", "award",
+        "software", "network", "prices", "profits", "players", "striker", "budget", "voters",
+        "music", "album", "mobile", "phones", "economy", "shares", "coach", "injury", "court",
+        "policy", "labour", "games", "console", "record", "singer", "company", "bank", "rates",
+    ]
+    out = []
+    for n in range(count):
+        paragraphs = [
+            " ".join(rng.choice(vocab) for _ in range(rng.randint(30, 80))).capitalize() + "."
+            for _ in range(rng.randint(2, 6))
+        ]
+        title = " ".join(rng.choice(vocab) for _ in range(4)).title()
+        out.append((f"topic{n % 3}/{n:03d}.txt", (title + "\n\n" + "\n\n".join(paragraphs) + "\n").encode()))
+    return out
+
+
+def write_passages(corpus: Path, out: Path) -> int:
+    """The passages searchkit cuts from ``corpus``, as JSON lines the peers index."""
+    from searchkit import read_corpus, split_article
+
+    count = 0
+    with open(out, "w", encoding="utf-8") as fh:
+        for article in read_corpus(corpus):
+            for p in split_article(article):
+                row = {"id": p.passage_id, "doc": p.doc_id, "title": p.title, "text": p.text}
+                fh.write(json.dumps(row) + "\n")
+                count += 1
+    return count
+
+
+def make_queries(passages: Path, count: int = QUERY_COUNT, seed: int = 42) -> list[str]:
+    """``count`` three-word queries of words drawn from random passages (fixed seed)."""
+    rng = random.Random(seed)
+    lines = passages.read_text(encoding="utf-8").splitlines()
+    queries = []
+    while len(queries) < count:
+        found = WORD.findall(json.loads(rng.choice(lines))["text"])
+        if len(found) >= 3:
+            queries.append(" ".join(w.lower() for w in rng.sample(found, 3)))
+    return queries
+
+
+def read_passages(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+# --- engines (each runs inside its own process: ``speed.py _build ENGINE ...``) ------
+
+def build_whoosh(passages: Path, index: Path) -> float:
+    from whoosh import index as windex
+    from whoosh.analysis import StemmingAnalyzer
+    from whoosh.fields import ID, TEXT, Schema
+
+    docs = read_passages(passages)
+    began = time.perf_counter()
+    schema = Schema(id=ID(stored=True, unique=True), title=TEXT(analyzer=StemmingAnalyzer(), stored=True),
+                    text=TEXT(analyzer=StemmingAnalyzer(), stored=True))
+    index.mkdir(parents=True)
+    ix = windex.create_in(str(index), schema)
+    writer = ix.writer()
+    for d in docs:
+        writer.add_document(id=d["id"], title=d["title"], text=d["text"])
+    writer.commit()
+    return time.perf_counter() - began
+
+
+def build_fts5(passages: Path, index: Path) -> float:
+    import sqlite3
+
+    docs = read_passages(passages)
+    began = time.perf_counter()
+    index.mkdir(parents=True)
+    con = sqlite3.connect(index / "fts.db")
+    con.execute("CREATE VIRTUAL TABLE p USING fts5(id UNINDEXED, title, text, tokenize='porter')")
+    with con:
+        con.executemany("INSERT INTO p(id, title, text) VALUES (?, ?, ?)",
+                        ((d["id"], d["title"], d["text"]) for d in docs))
+    con.close()
+    return time.perf_counter() - began
+
+
+def _tantivy_schema() -> Any:
+    import tantivy
+
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("title", stored=True, tokenizer_name="en_stem")
+    sb.add_text_field("text", stored=True, tokenizer_name="en_stem")
+    return sb.build()
+
+
+def build_tantivy(passages: Path, index: Path) -> float:
+    import tantivy
+
+    docs = read_passages(passages)
+    began = time.perf_counter()
+    index.mkdir(parents=True)
+    ix = tantivy.Index(_tantivy_schema(), path=str(index))
+    writer = ix.writer()
+    for d in docs:
+        writer.add_document(tantivy.Document(id=d["id"], title=d["title"], text=d["text"]))
+    writer.commit()
+    writer.wait_merging_threads()
+    return time.perf_counter() - began
+
+
+def searcher_for(engine: str, index: Path) -> tuple[Callable[[str], list[str]], Callable[[list[str]], Any]]:
+    """(one query -> top ids, many queries -> results) for an index, opened warm."""
+    if engine == "searchkit":
+        from searchkit import Searcher
+
+        s = Searcher(index)
+        return (lambda q: [h.passage_id for h in s.search(q, limit=LIMIT).hits],
+                lambda qs: s.search_batch(qs, limit=LIMIT))
+    if engine == "whoosh":
+        from whoosh import index as windex
+        from whoosh.qparser import MultifieldParser, OrGroup
+
+        ix = windex.open_dir(str(index))
+        ws = ix.searcher()
+        parser = MultifieldParser(["title", "text"], ix.schema, group=OrGroup)
+
+        def one(q: str) -> list[str]:
+            return [hit["id"] for hit in ws.search(parser.parse(q), limit=LIMIT)]
+        return one, lambda qs: [one(q) for q in qs]
+    if engine == "fts5":
+        import sqlite3
+
+        con = sqlite3.connect(index / "fts.db")
+        sql = "SELECT id, bm25(p) FROM p WHERE p MATCH ? ORDER BY bm25(p) LIMIT ?"
+
+        def one(q: str) -> list[str]:
+            match = " OR ".join('"' + w.replace('"', "") + '"' for w in q.split())
+            return [row[0] for row in con.execute(sql, (match, LIMIT))]
+        return one, lambda qs: [one(q) for q in qs]
+    if engine == "tantivy":
+        import tantivy
+
+        ix = tantivy.Index.open(str(index))
+        ts = ix.searcher()
+
+        def one(q: str) -> list[str]:
+            hits = ts.search(ix.parse_query(q, ["title", "text"]), LIMIT).hits
+            return [ts.doc(address)["id"][0] for _, address in hits]
+        return one, lambda qs: [one(q) for q in qs]
+    raise ValueError(engine)
+
+
+def time_queries(engine: str, index: Path, queries: list[str], passes: int) -> dict[str, Any]:
+    one, batch = searcher_for(engine, index)
+    for q in queries:  # warm-up pass: caches, lazily loaded columns
+        one(q)
+    per_query: list[list[float]] = [[] for _ in queries]
+    batch_ms = []
+    for _ in range(passes):
+        for i, q in enumerate(queries):
+            began = time.perf_counter()
+            one(q)
+            per_query[i].append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        batch(queries)
+        batch_ms.append((time.perf_counter() - began) * 1000 / len(queries))
+    medians = sorted(statistics.median(t) for t in per_query)
+    hits = sum(1 for q in queries if one(q))
+    return {
+        "p50_ms": _percentile(medians, 50),
+        "p95_ms": _percentile(medians, 95),
+        "batch_ms": statistics.median(batch_ms),
+        "with_hits": hits,
+        "queries": len(queries),
+    }
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    k = (len(values) - 1) * pct / 100
+    lo = int(k)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def update_peer(engine: str, passages: Path, index: Path, doc_id: str) -> float:
+    """Replace one article's passages in a peer index (delete by id, add, commit)."""
+    docs = [d for d in read_passages(passages) if d["doc"] == doc_id]
+    began = time.perf_counter()
+    if engine == "fts5":
+        import sqlite3
+
+        con = sqlite3.connect(index / "fts.db")
+        with con:
+            for d in docs:
+                con.execute("DELETE FROM p WHERE id = ?", (d["id"],))
+                con.execute("INSERT INTO p(id, title, text) VALUES (?, ?, ?)", (d["id"], d["title"], d["text"] + " changed"))
+        con.close()
+    elif engine == "tantivy":
+        import tantivy
+
+        ix = tantivy.Index.open(str(index))
+        writer = ix.writer()
+        for d in docs:
+            writer.delete_documents_by_term("id", d["id"])
+            writer.add_document(tantivy.Document(id=d["id"], title=d["title"], text=d["text"] + " changed"))
+        writer.commit()
+        writer.wait_merging_threads()
+    elif engine == "whoosh":
+        from whoosh import index as windex
+
+        writer = windex.open_dir(str(index)).writer()
+        for d in docs:
+            writer.update_document(id=d["id"], title=d["title"], text=d["text"] + " changed")
+        writer.commit()
+    return time.perf_counter() - began
+
+
+COLD_SNIPPETS = {
+    "whoosh": (
+        "import sys\nfrom whoosh import index\nfrom whoosh.qparser import MultifieldParser, OrGroup\n"
+        "ix = index.open_dir(sys.argv[1])\n"
+        "with ix.searcher() as s:\n"
+        "    q = MultifieldParser(['title', 'text'], ix.schema, group=OrGroup).parse(sys.argv[2])\n"
+        "    for h in s.search(q, limit=10): print(h['id'], h.score, h['title'])\n"
+    ),
+    "fts5": (
+        "import sqlite3, sys\ncon = sqlite3.connect(sys.argv[1] + '/fts.db')\n"
+        "m = ' OR '.join('\"%s\"' % w for w in sys.argv[2].split())\n"
+        "for r in con.execute('SELECT id, bm25(p), title FROM p WHERE p MATCH ? ORDER BY bm25(p) LIMIT 10', (m,)): print(*r)\n"
+    ),
+    "tantivy": (
+        "import sys, tantivy\nix = tantivy.Index.open(sys.argv[1])\ns = ix.searcher()\n"
+        "for score, a in s.search(ix.parse_query(sys.argv[2], ['title', 'text']), 10).hits:\n"
+        "    d = s.doc(a); print(d['id'][0], score, d['title'][0])\n"
+    ),
+}
+
+
+def cold_command(engine: str, index: Path, query: str) -> list[str]:
+    if engine == "searchkit":
+        return [str(Path(sys.executable).with_name("searchkit")), "search", query, "--index", str(index)]
+    return [sys.executable, "-c", COLD_SNIPPETS[engine], str(index), query]
+
+
+# --- measuring processes -------------------------------------------------------------
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Run ``cmd``; return (wall seconds, peak RSS bytes of it and its children, stdout)."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = [0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - began
+    sampler.join()
+    if proc.returncode not in (0, 3):  # 3: searchkit indexed, but skipped a file
+        raise RuntimeError(f"{' '.join(cmd[:4])} failed ({proc.returncode}): {err[-2000:]}")
+    return wall, peak[0], out
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and its descendants, from /proc (0 where there is none)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) * 1024
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, AttributeError, ValueError):
+            pass
+    return total
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def helper(*args: str) -> list[str]:
+    return [sys.executable, str(HERE), *args]
+
+
+# --- the run -------------------------------------------------------------------------
+
+def bench_scale(args: argparse.Namespace, work: Path, copies: int, engines: list[str], log: Callable[[str], None]) -> dict[str, Any]:
+    corpus = make_corpus(args.source, copies, work / f"corpus_x{copies}", args.tiny)
+    passages_file = work / f"passages_x{copies}.jsonl"
+    count = write_passages(corpus, passages_file)
+    queries = make_queries(passages_file, args.queries)
+    queries_file = work / "queries.json"
+    queries_file.write_text(json.dumps(queries))
+    runs = args.runs if copies == 1 else 1
+    scale: dict[str, Any] = {"copies": copies, "passages": count, "articles": sum(1 for _ in corpus.rglob("*.txt")), "engines": {}}
+    log(f"x{copies}: {scale['articles']} articles, {count} passages")
+    for engine in engines:
+        builds, rss, index = [], [], work / f"{engine}_x{copies}"
+        for run in range(runs):
+            shutil.rmtree(index, ignore_errors=True)
+            if engine == "searchkit":
+                cmd = [str(Path(sys.executable).with_name("searchkit")), "index", "-q", "--format", "json",
+                       "--corpus", str(corpus), "--index", str(index)]
+                wall, peak, out = run_measured(cmd)
+                seconds = json.loads(out)["seconds"]
+            else:
+                wall, peak, out = run_measured(helper("_build", engine, str(passages_file), str(index)))
+                seconds = json.loads(out)["seconds"]
+            builds.append(seconds)
+            rss.append(peak)
+            log(f"  {engine} build {run + 1}/{runs}: {seconds:.2f} s, peak RSS {peak / 1e6:.0f} MB")
+        result: dict[str, Any] = {
+            "build_s": statistics.median(builds),
+            "builds": builds,
+            "passages_per_s": count / statistics.median(builds),
+            "index_mb": folder_bytes(index) / 1e6,
+            "peak_rss_mb": max(rss) / 1e6,
+        }
+        _, _, out = run_measured(helper("_query", engine, str(index), str(queries_file), str(args.passes)))
+        result.update(json.loads(out))
+        log(f"  {engine} queries: p50 {result['p50_ms']:.2f} ms, p95 {result['p95_ms']:.2f} ms")
+        if copies in args.cold_at:
+            result["cold_s"] = cold_start(engine, index, queries[0], args.cold_runs)
+            log(f"  {engine} cold search: {result['cold_s']:.3f} s")
+        if copies == max(args.scales):
+            result["update_s"] = incremental_update(engine, corpus, passages_file, index)
+            log(f"  {engine} update of one article: {result['update_s']:.3f} s")
+        scale["engines"][engine] = result
+        if not args.keep:
+            shutil.rmtree(index, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(corpus, ignore_errors=True)
+        passages_file.unlink()
+    return scale
+
+
+def cold_start(engine: str, index: Path, query: str, runs: int) -> float:
+    cmd = cold_command(engine, index, query)
+    run_measured(cmd)  # untimed: the OS file cache is warm for every engine alike
+    return statistics.median(run_measured(cmd)[0] for _ in range(runs))
+
+
+def incremental_update(engine: str, corpus: Path, passages_file: Path, index: Path) -> float:
+    """Change one article and bring the index up to date."""
+    if engine == "searchkit":
+        files = sorted(corpus.rglob("*.txt"))
+        article = files[len(files) // 2]
+        with open(article, "a", encoding="utf-8") as fh:
+            fh.write("\nA paragraph added to measure an incremental update of one changed article.\n")
+        cmd = [str(Path(sys.executable).with_name("searchkit")), "index", "-q", "--format", "json",
+               "--corpus", str(corpus), "--index", str(index)]
+        wall, _, out = run_measured(cmd)
+        report = json.loads(out)
+        assert len(report["updated"]) == 1, report["updated"]
+        return float(report["seconds"])
+    doc_id = json.loads(passages_file.read_text(encoding="utf-8").split("\n", 1)[0])["doc"]
+    _, _, out = run_measured(helper("_update", engine, str(passages_file), str(index), doc_id))
+    return float(json.loads(out)["seconds"])
+
+
+def versions() -> dict[str, str]:
+    import sqlite3
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+    for name in ("searchkit", "whoosh3", "nltk", "tantivy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def machine() -> str:
+    mem = ""
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        mem = f", {kb / 2**20:.1f} GiB RAM"
+    except (OSError, AttributeError):
+        pass
+    cpu = platform.processor() or ""
+    try:
+        cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text()).group(1).strip()
+    except (OSError, AttributeError):
+        pass
+    return f"{os.cpu_count()} CPU cores ({cpu}){mem}, {platform.platform()}"
+
+
+def available_engines(wanted: list[str]) -> list[str]:
+    out = []
+    for engine in wanted:
+        if engine == "tantivy":
+            try:
+                import tantivy  # noqa: F401
+            except ImportError:
+                print("speed.py: tantivy is not installed (pip install -e '.[bench]'); left out", file=sys.stderr)
+                continue
+        out.append(engine)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="folder of BBC category folders")
+    parser.add_argument("--scales", default="1,10,40", help="copies of the corpus, comma separated")
+    parser.add_argument("--runs", type=int, default=3, help="builds at x1 (the median is reported); 1 above")
+    parser.add_argument("--passes", type=int, default=3, help="timed passes over the query set")
+    parser.add_argument("--queries", type=int, default=QUERY_COUNT)
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--tiny", type=int, default=0, metavar="N", help="use N generated articles instead of BBC")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--work", type=Path, help="folder for corpora and indexes (default: a temporary one)")
+    parser.add_argument("--keep", action="store_true", help="keep corpora and indexes")
+    args = parser.parse_args(argv)
+    args.scales = [int(s) for s in args.scales.split(",")]
+    args.cold_at = [args.scales[0]]
+    engines = available_engines(args.engines.split(","))
+    command = "python benchmarks/speed.py" + ("" if argv is None and len(sys.argv) == 1 else " " + " ".join(argv if argv is not None else sys.argv[1:]))
+    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="searchkit-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        scales = [bench_scale(args, work, copies, engines, log) for copies in args.scales]
+    finally:
+        if not args.work and not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    finished = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    data = {"command": command, "started": started, "finished": finished, "machine": machine(),
+            "versions": versions(), "tiny": args.tiny, "scales": scales, "engines": engines}
+    if args.json:
+        args.json.write_text(json.dumps(data, indent=1))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(render(data), encoding="utf-8")
+    log(f"wrote {args.out}")
+    return 0
+
+
+# --- the report ----------------------------------------------------------------------
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    if value >= 100:
+        return f"{value:.0f}"
+    return f"{value:.{digits}f}"
+
+
+def targets(data: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
+    """(target, figure, comparison, met) for the issue's targets, from this run's figures."""
+    scales = {s["copies"]: s["engines"] for s in data["scales"]}
+    small, large = min(scales), max(scales)
+    out: list[tuple[str, str, str, bool | None]] = []
+
+    def get(copies: int, engine: str, key: str) -> float | None:
+        return scales.get(copies, {}).get(engine, {}).get(key)
+
+    for copies in sorted({small, large}):
+        sk, naive = get(copies, "searchkit", "passages_per_s"), get(copies, "whoosh", "passages_per_s")
+        if sk and naive:
+            out.append((f"indexing ≥ 3× naive Whoosh at ×{copies}", f"{sk:,.0f} passages/s",
+                        f"{sk / naive:.2f}× naive ({naive:,.0f}/s)", sk >= 3 * naive))
+    for copies, limit in ((small, 3.0), (large, 20.0)):
+        p50 = get(copies, "searchkit", "p50_ms")
+        if p50 is not None and (copies == small or large != small):
+            out.append((f"warm p50 ≤ {limit:g} ms at ×{copies}", f"{p50:.2f} ms", "", p50 <= limit))
+    p95 = get(large, "searchkit", "p95_ms")
+    if p95 is not None and large != small:
+        out.append((f"warm p95 ≤ 100 ms at ×{large}", f"{p95:.2f} ms", "", p95 <= 100))
+        growth = p95 and get(large, "searchkit", "p50_ms") / get(small, "searchkit", "p50_ms")
+        out.append((f"p50 growth ×{small} → ×{large} ≤ 8×", f"{growth:.1f}×", "", growth <= 8))
+    cold = get(small, "searchkit", "cold_s")
+    if cold is not None:
+        out.append(("cold `searchkit search` ≤ 0.20 s (median of runs)", f"{cold:.3f} s", f"at ×{small}", cold <= 0.20))
+    upd = get(large, "searchkit", "update_s")
+    if upd is not None:
+        out.append((f"update of one changed article ≤ 1 s at ×{large}", f"{upd:.3f} s", "", upd <= 1.0))
+    r_small, r_large = get(small, "searchkit", "peak_rss_mb"), get(large, "searchkit", "peak_rss_mb")
+    if r_small and r_large and large != small:
+        out.append(("peak RSS while indexing does not grow with the corpus", f"{r_small:.0f} → {r_large:.0f} MB",
+                    f"×{small} → ×{large}", r_large <= 1.5 * r_small))
+    return out
+
+
+def render(data: dict[str, Any]) -> str:
+    v = data["versions"]
+    lines = [
+        "# Speed: searchkit beside naive Whoosh, SQLite FTS5 and tantivy",
+        "",
+        "Written by `benchmarks/speed.py`; do not edit by hand. Produced with:",
+        "",
+        "```",
+        data["command"],
+        "```",
+        "",
+        f"- Run: {data['started']} to {data['finished']}.",
+        f"- Machine: {data['machine']}. Shared with other work while it ran: figures are noisy.",
+        "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
+        "- Corpus: " + ("generated articles (smoke run)" if data["tiny"] else
+                        "BBC News (2,225 articles, Greene & Cunningham 2006), copied N times with distinct ids per copy")
+        + "; passages are the ones searchkit cuts (paragraphs, short ones merged), the same for every engine.",
+        "- Build: searchkit runs `searchkit index` on the corpus folder (its time includes reading the files and "
+        "cutting passages, not Python start-up); the peers index the passages from memory. "
+        "naive Whoosh = one writer, `add_document` per passage, `StemmingAnalyzer`, title and text fields; "
+        "SQLite FTS5 = `tokenize='porter'`, `bm25()`; tantivy = `en_stem`. Median over builds at ×1, one build above.",
+        f"- Queries: {data['scales'][0]['engines'].get(data['engines'][0], {}).get('queries', QUERY_COUNT)} random three-word "
+        "queries (words of random passages, fixed seed), top 10; warm = index open, one warm-up pass, then "
+        "per-query median of the timed passes; p50/p95 over queries. Batch = the whole set in one call, ms per query. "
+        "searchkit's figure includes what its API returns (stored text, highlights, duplicate removal); "
+        "the peers return ids. naive Whoosh and FTS5 OR the words (Whoosh's default AND finds little).",
+        "- Cold = a new process that imports, opens the index, runs one query and prints (`searchkit search`; "
+        "a minimal script for each peer); one untimed run first, then the median wall time.",
+        "- Update = one article changed on disk, then `searchkit index` (peers: delete and re-add that article's passages, commit).",
+        "",
+        "## Targets",
+        "",
+        "| target | this run | | met |",
+        "|---|---:|---|---|",
+    ]
+    for name, figure, note, met in targets(data):
+        lines.append(f"| {name} | {figure} | {note} | {'yes' if met else 'NO'} |")
+    lines += [
+        "",
+        "## Build and query speed",
+        "",
+        "| engine | copies | passages | build s | passages/s | index MB | peak RSS MB | p50 ms | p95 ms | batch ms/q | queries with hits |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for engine in data["engines"]:
+        for scale in data["scales"]:
+            r = scale["engines"].get(engine)
+            if not r:
+                continue
+            lines.append(
+                f"| {LABELS[engine]} | ×{scale['copies']} | {scale['passages']:,} | {_fmt(r['build_s'])} | "
+                f"{r['passages_per_s']:,.0f} | {_fmt(r['index_mb'])} | {r['peak_rss_mb']:.0f} | {_fmt(r['p50_ms'])} | "
+                f"{_fmt(r['p95_ms'])} | {_fmt(r['batch_ms'])} | {r['with_hits']}/{r['queries']} |"
+            )
+    first, last = data["scales"][0], data["scales"][-1]
+    lines += ["", f"## Cold start (×{first['copies']}) and incremental update (×{last['copies']})", "",
+              "| engine | cold search s | update one article s |", "|---|---:|---:|"]
+    for engine in data["engines"]:
+        cold = first["engines"].get(engine, {}).get("cold_s")
+        upd = last["engines"].get(engine, {}).get("update_s")
+        lines.append(f"| {LABELS[engine]} | {_fmt(cold, 3)} | {_fmt(upd, 3)} |")
+    if len(data["scales"]) > 1:
+        lines += ["", "## Growth from the smallest corpus", "", "| engine | copies | build growth | p50 growth |", "|---|---:|---:|---:|"]
+        for engine in data["engines"]:
+            base = first["engines"].get(engine)
+            for scale in data["scales"][1:]:
+                r = scale["engines"].get(engine)
+                if base and r:
+                    lines.append(f"| {LABELS[engine]} | ×{scale['copies']} | {r['build_s'] / base['build_s']:.1f}× | "
+                                 f"{r['p50_ms'] / base['p50_ms']:.1f}× |")
+    return "\n".join(lines) + "\n"
+
+
+# --- subprocess entry points -----------------------------------------------------------
+
+def _subcommand(argv: list[str]) -> int:
+    what, engine, *rest = argv
+    if what == "_build":
+        seconds = {"whoosh": build_whoosh, "fts5": build_fts5, "tantivy": build_tantivy}[engine](Path(rest[0]), Path(rest[1]))
+        print(json.dumps({"seconds": seconds}))
+    elif what == "_query":
+        queries = json.loads(Path(rest[1]).read_text())
+        print(json.dumps(time_queries(engine, Path(rest[0]), queries, int(rest[2]))))
+    elif what == "_update":
+        print(json.dumps({"seconds": update_peer(engine, Path(rest[0]), Path(rest[1]), rest[2])}))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1].startswith("_"):
+        sys.exit(_subcommand(sys.argv[1:]))
+    sys.exit(main())
