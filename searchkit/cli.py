@@ -68,7 +68,10 @@ def handle_errors(f: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(f"searchkit: error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
         except KeyboardInterrupt:
-            click.echo("searchkit: interrupted; nothing half-written was kept", err=True)
+            click.echo(
+                "searchkit: interrupted; the index keeps its last complete commit "
+                "(run the command again to finish)", err=True,
+            )
             sys.exit(130)
         except BrokenPipeError:
             sys.stderr.close()

@@ -511,23 +511,29 @@ def _create_locked(path: Path, settings: Settings) -> Index:
     segments at the next commit. Generations only grow, so an old manifest is
     never taken for the new index's.
     """
+    recorded = {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "searchkit_version": __version__,
+        "settings": settings.index_time(),
+    }
     storage = FileStorage(str(path))
     if whoosh.index.exists_in(str(path)):
         generation = whoosh.index.TOC._latest_generation(storage, whoosh.index._DEF_INDEX_NAME)
         whoosh.index.TOC(build_schema(settings), [], generation + 1).write(storage, whoosh.index._DEF_INDEX_NAME)
         ix = whoosh.index.FileIndex(storage)
+        _write_json(path / SETTINGS_FILE, recorded)
     else:
+        # The settings file first: Whoosh files without it would be refused as foreign.
+        _write_json(path / SETTINGS_FILE, recorded)
         ix = whoosh.index.create_in(str(path), build_schema(settings))
-    _write_json(
-        path / SETTINGS_FILE,
-        {
-            "format": FORMAT,
-            "schema_version": SCHEMA_VERSION,
-            "searchkit_version": __version__,
-            "settings": settings.index_time(),
-        },
-    )
     return Index(path, ix, settings)
+
+
+def _has_index(path: Path) -> bool:
+    """Whether ``path`` holds a complete searchkit index (a killed first build may leave
+    the settings file alone)."""
+    return (path / SETTINGS_FILE).exists() and any(path.glob(f"_{whoosh.index._DEF_INDEX_NAME}_*.toc"))
 
 
 def build_index(
@@ -554,11 +560,11 @@ def build_index(
         from .ingest import list_files
 
         list_files(corpus)  # raises the CorpusError that names the problem
-    if rebuild or not (path / SETTINGS_FILE).exists():
+    if rebuild or not _has_index(path):
         _prepare_folder(path)
     with write_lock(path, lock_timeout):
         # Decided under the lock: another process may have built the index meanwhile.
-        if rebuild or not (path / SETTINGS_FILE).exists():
+        if rebuild or not _has_index(path):
             ix = _create_locked(path, settings or Settings())
         else:
             ix = open_index(path, settings)
@@ -571,6 +577,6 @@ def ensure_index(
 ) -> Index:
     """Open the index, building it from ``corpus`` first when there is none yet."""
     path = Path(index)
-    if corpus is not None and not (path / SETTINGS_FILE).exists():
+    if corpus is not None and not _has_index(path):
         build_index(corpus, path)
     return open_index(path)
