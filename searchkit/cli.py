@@ -339,5 +339,85 @@ def print_context(context: PassageContext, fmt: str) -> None:
         click.echo(click.style(context.next.text, dim=True) if colour else context.next.text)
 
 
+def print_evaluation(report: Any, fmt: str, per_query: bool) -> None:
+    if fmt == "json":
+        click.echo(_dumps(report.to_dict()))
+        return
+    from .evaluate import MEASURES
+
+    names = [name for name, _ in MEASURES]
+    split = f" ({report.split})" if report.split else ""
+    click.echo(
+        f"{report.collection}{split}: {len(report.per_query)} judged queries, "
+        f"{report.no_result} with no result, {report.seconds:.1f} s"
+    )
+    width = max([len("query_id"), *(len(q.query_id) for q in report.per_query)]) if per_query else len("query_id")
+    click.echo(f"{'query_id':<{width}}  " + "  ".join(f"{n:>10}" for n in names))
+    if per_query:
+        for q in report.per_query:
+            click.echo(f"{q.query_id:<{width}}  " + "  ".join(f"{q.scores[n]:>10.4f}" for n in names))
+    click.echo(f"{'all':<{width}}  " + "  ".join(f"{report.metrics[n]:>10.4f}" for n in names))
+
+
+@main.command("eval")
+@click.argument("collection", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--split", default="test", show_default=True, help="BEIR: which qrels/<split>.tsv to evaluate.")
+@click.option("--queries", "queries_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help='Your own queries (JSON lines with "id" and "query", or one per line), run against --index.')
+@click.option("--qrels", "qrels_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Your own judgements: TREC (qid 0 doc_id grade) or TSV (query-id corpus-id score).")
+@index_option
+@click.option("--run", "run_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the ranked documents to this TREC run file.")
+@click.option("--depth", type=click.IntRange(1, 10_000), default=1000, show_default=True,
+              help="Documents ranked per query (MAP looks this deep).")
+@click.option("--set", "changes", multiple=True, metavar="NAME=VALUE",
+              help="Change a setting for this run, e.g. --set k1=0.9 (repeatable).")
+@click.option("--per-query", is_flag=True, help="Text format: one row per query, not just the means.")
+@format_option(("text", "json"))
+@handle_errors
+def eval_command(collection: Path | None, split: str, queries_file: Path | None, qrels_file: Path | None,
+                 index_dir: Path, run_file: Path | None, depth: int, changes: tuple[str, ...], per_query: bool,
+                 fmt: str) -> None:
+    """Measure ranking quality: nDCG@10, Recall@100, MAP and MRR@10.
+
+    COLLECTION is a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv) or
+    a SMART one (Cranfield, CISI); its documents are indexed in a temporary
+    index. Or give --queries and --qrels to evaluate an existing --index. A
+    document is scored by its best passage. Needs: pip install 'searchkit[eval]'.
+
+    \b
+    Examples:
+      searchkit eval ../shared/bench/scifact --split test
+      searchkit eval ../shared/bench/cranfield --per-query --run cranfield.run
+      searchkit eval --queries questions.jsonl --qrels judged.tsv --index index --format json
+    """
+    from .evaluate import Collection, evaluate, load_collection, read_qrels, read_queries_file, settings_with, write_run
+
+    if (collection is None) == (queries_file is None):
+        raise click.UsageError("give a COLLECTION folder, or --queries and --qrels with --index (not both)")
+    if queries_file is not None and qrels_file is None:
+        raise click.UsageError("--queries needs --qrels (the judgements to score against)")
+    if collection is not None:
+        data = load_collection(collection, split)
+        settings = settings_with(changes)
+        index = None
+    else:
+        assert queries_file is not None and qrels_file is not None
+        qrels = read_qrels(qrels_file)
+        queries = tuple((q, t) for q, t in read_queries_file(queries_file) if q in qrels)
+        data = Collection(queries_file.stem, queries, qrels)
+        index = index_dir
+        settings = settings_with(changes)
+    progress = None
+    if _is_tty(sys.stderr):
+        def progress(done: int, total: int) -> None:
+            click.echo(f"\rquery {done}/{total}", err=True, nl=done == total)
+    report = evaluate(data, index=index, settings=settings, depth=depth, progress=progress)
+    if run_file is not None:
+        write_run(report, run_file)
+    print_evaluation(report, fmt, per_query)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -28,7 +28,10 @@ class Settings:
     Analysis: ``stemmer`` is the NLTK stemmer used for text and queries.
     Ranking: BM25F with ``k1`` and ``b``; ``title_boost`` weighs title matches;
     ``stopwords`` drops English function words from plain-words queries (unless
-    that leaves nothing).
+    that leaves nothing). ``idf`` is "lucene" (BM25's log(1 + (N - n + 0.5) /
+    (n + 0.5))) or "whoosh" (log(N / (n + 1)) + 1); ``title_b`` is the length
+    normalisation of the title field. docs/QUALITY.md has the measurements behind
+    each default.
     """
 
     min_chars: int = 250
@@ -39,6 +42,8 @@ class Settings:
     b: float = 0.75
     title_boost: float = 1.0
     stopwords: bool = True
+    idf: str = "lucene"
+    title_b: float = 0.75
 
     def __post_init__(self) -> None:
         if self.stemmer not in STEMMERS:
