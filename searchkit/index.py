@@ -44,6 +44,19 @@ LOCK_TIMEOUT = 10.0
 LOCK_FILE = "MAIN_WRITELOCK"
 #: ``update`` commits after this many changed files, so a killed run keeps its progress.
 COMMIT_EVERY = 1000
+#: Processes that analyse and write a large update (see ``ParallelWriter``); 1 writes in this process.
+WRITER_PROCS = min(2, os.cpu_count() or 1)
+#: Passages one worker writes into one segment.
+CHUNK_PASSAGES = 1500
+
+
+def _fork_context() -> Any:
+    """Workers are forked: they inherit the open index and their documents. None where
+    there is no fork (then one process writes). Imported here: searching never needs it."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+
 
 Progress = Callable[[int, int], None]
 
@@ -153,6 +166,107 @@ def passage_from_fields(fields: Mapping[str, Any]) -> Passage:
     )
 
 
+def _index_chunk(ix: Any, options: dict[str, Any], docs: list[dict[str, Any]], conn: Any, stemmer: str) -> None:
+    """In a forked worker: write ``docs`` into a segment of their own; send it back with new stems."""
+    from whoosh.writing import SegmentWriter
+
+    known = analysis.known_stems(stemmer)
+    before = set(known)
+    writer = SegmentWriter(ix, **options)
+    for fields in docs:
+        writer.add_document(**fields)
+    segment = writer._finalize_segment()  # its pool files are gone; the shared temp folder stays for the parent
+    conn.send((segment, {word: known[word] for word in known.keys() - before}))
+    conn.close()
+
+
+class ParallelWriter:
+    """A Whoosh writer that analyses and writes on all cores, with the scores of one.
+
+    Added documents are buffered; each full chunk goes to a forked worker that
+    writes it into a segment of its own while this process reads on. At commit this
+    process indexes the rest itself, and the segments are listed in the order their
+    documents came, so document numbers (which break ties between equal scores)
+    follow the corpus order. BM25 statistics are summed over segments when
+    searching, so scores are those of a one-process build; Whoosh's own
+    ``procs=N`` into one segment re-sums lossy one-byte field lengths and drifts
+    them. Deletions go through this process's writer, as do updates too small to
+    fill a chunk (no worker is started for them).
+    """
+
+    def __init__(self, ix: Any, stemmer: str, context: Any, procs: int, chunk: int, options: dict[str, Any]) -> None:
+        self._ix, self._stemmer, self._procs, self._chunk, self._options = ix, stemmer, procs, chunk, options
+        self._context = context
+        self._base = ix.writer(**options)
+        self._buffer: list[dict[str, Any]] = []
+        self._jobs: list[tuple[Any, Any]] = []
+        self._segments: list[Any] = []
+
+    @property
+    def is_closed(self) -> bool:
+        return bool(self._base.is_closed)
+
+    def delete_by_term(self, fieldname: str, text: str) -> int:
+        return int(self._base.delete_by_term(fieldname, text))
+
+    def add_document(self, **fields: Any) -> None:
+        self._buffer.append(fields)
+        if len(self._buffer) >= self._chunk:
+            while len(self._jobs) >= self._procs:
+                self._collect()
+            recv, send = self._context.Pipe(duplex=False)
+            worker = self._context.Process(
+                target=_index_chunk, args=(self._ix, self._options, self._buffer, send, self._stemmer), daemon=True
+            )
+            worker.start()
+            send.close()
+            self._jobs.append((worker, recv))
+            self._buffer = []
+
+    def _collect(self) -> None:
+        worker, recv = self._jobs.pop(0)
+        try:
+            segment, stems = recv.recv()
+        except EOFError:
+            worker.join()
+            raise OSError(f"an indexing worker process stopped (exit code {worker.exitcode})") from None
+        worker.join()
+        analysis.seed_stems(self._stemmer, stems)
+        self._segments.append(segment)
+
+    def commit(self) -> None:
+        base = self._base
+        try:
+            for fields in self._buffer:  # the rest, while the workers finish
+                base.add_document(**fields)
+            self._buffer = []
+            while self._jobs:
+                self._collect()
+            if not self._segments:
+                base.commit()
+                return
+            # What SegmentWriter.commit does, with the workers' segments listed before this one's.
+            segments = base._merge_segments(None, None, None) + self._segments
+            if base._added:
+                segments.append(base._finalize_segment())
+            else:
+                base._close_segment()
+            base._commit_toc(segments)
+            base._finish()
+        except BaseException:
+            self.cancel()
+            raise
+
+    def cancel(self) -> None:
+        for worker, recv in self._jobs:
+            worker.kill()
+            worker.join()
+            recv.close()
+        self._jobs, self._buffer = [], []
+        if not self._base.is_closed:
+            self._base.cancel()
+
+
 class Index:
     """An open searchkit index folder. Safe to share between threads."""
 
@@ -186,7 +300,11 @@ class Index:
 
     def _writer(self) -> Any:
         # The caller holds write_lock(); Whoosh's own lock is the same file and would wait on it.
-        return self._ix.writer(_lk=False, limitmb=256, compound=False)
+        options = {"_lk": False, "limitmb": 256, "compound": False}
+        context = _fork_context() if WRITER_PROCS > 1 else None
+        if context is not None:
+            return ParallelWriter(self._ix, self.settings.stemmer, context, WRITER_PROCS, CHUNK_PASSAGES, options)
+        return self._ix.writer(**options)
 
     def _load_manifest(self) -> dict[str, dict[str, Any]]:
         path = self.path / MANIFEST_FILE

@@ -1,0 +1,64 @@
+"""The speed paths give the same results as the plain ones: the one-step English
+filter, the parallel writer, the saved stem table and the lazy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from whoosh.analysis import LowercaseFilter, RegexTokenizer
+
+import searchkit
+from searchkit import analysis, index as index_module
+
+TRICKY = (
+    "Chechnya’s leaders' U.S. envoy didn't say 'no'. JAMES' O'Neill's ... x.y. ’s "
+    "Running RUNS ran; the condemnation condemned 3.141 under_score café"
+)
+
+
+def test_english_filter_gives_the_tokens_of_the_three_filters() -> None:
+    old = RegexTokenizer(analysis.TOKEN_PATTERN) | LowercaseFilter() | analysis.PossessiveFilter() | analysis.StemmingFilter()
+    new = analysis.analyzer()
+    for kwargs in ({"positions": True, "chars": True}, {"mode": "query"}, {"tokenize": False}):
+        def run(chain: object) -> list[tuple[str, int, int]]:
+            return [(t.text, getattr(t, "pos", 0), getattr(t, "startchar", 0)) for t in chain(TRICKY, **kwargs)]  # type: ignore[operator]
+        assert run(new) == run(old), kwargs
+
+
+def _results(index: Path, queries: list[str]) -> list[list[tuple[str, float]]]:
+    with searchkit.Searcher(index) as searcher:
+        return [[(h.passage_id, h.score) for h in searcher.search(q, limit=10).hits] for q in queries]
+
+
+@pytest.mark.skipif(index_module._fork_context() is None, reason="needs fork")
+def test_parallel_writer_ranks_exactly_like_one_process(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_module, "WRITER_PROCS", 1)
+    serial = searchkit.build_index(corpus, tmp_path / "serial")
+    monkeypatch.setattr(index_module, "WRITER_PROCS", 2)
+    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 3)  # many workers, many segments
+    analysis._STEM_CACHE.clear()
+    analysis._RAW_CACHE.clear()
+    parallel = searchkit.build_index(corpus, tmp_path / "parallel")
+    assert parallel.passages == serial.passages and parallel.added == serial.added
+    assert len(list((tmp_path / "parallel").glob("*.pst"))) > 2
+    queries = ["Chechnya", "human rights", "Senate resolution", "the", "war crimes court", "oil"]
+    assert _results(tmp_path / "parallel", queries) == _results(tmp_path / "serial", queries)
+    # Words stemmed in the workers reach the saved table, so searching needs no stemmer.
+    stems = json.loads((tmp_path / "parallel" / index_module.STEMS_FILE).read_text(encoding="utf-8"))["stems"]
+    passages = [p for a in searchkit.read_corpus(corpus) for p in searchkit.split_article(a)]
+    words = {analysis._normalise(w) for p in passages for w in analysis.words(p.title + " " + p.text)}
+    assert words <= set(stems)
+
+
+def test_importing_searchkit_loads_nothing_heavy() -> None:
+    probe = (
+        "import sys, searchkit\n"
+        "print(sorted(m for m in ('nltk', 'searchkit.ingest', 'jsonlines', 'multiprocessing', 'http.client') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.strip() == "[]"
+    assert searchkit.read_corpus  # still there, loaded on first use
