@@ -275,10 +275,12 @@ def index_command(corpus_dir: Path, index_dir: Path, rebuild: bool, lock_timeout
               help='Read the query as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.')
 @click.option("--queries", "queries_file", metavar="FILE",
               help='Batch: JSON lines with "id" and "query", or one query per line; "-" reads stdin.')
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              help="Seconds a query may run; then the best hits found so far are printed, marked as partial.")
 @format_option(FORMATS)
 @handle_errors
 def search_command(query: str | None, index_dir: Path, corpus_dir: Path, limit: int, syntax: bool,
-                   queries_file: str | None, fmt: str) -> None:
+                   queries_file: str | None, time_limit: float, fmt: str) -> None:
     """Search for QUERY and print the best passages with their citations.
 
     Builds the index from --corpus first if there is none.
@@ -299,9 +301,9 @@ def search_command(query: str | None, index_dir: Path, corpus_dir: Path, limit: 
         click.echo(f"searchkit: built the index in {index_dir} from {corpus_dir}", err=True)
     with Searcher(ix, close_index=True) as searcher:
         if batch:
-            results = searcher.search_batch(queries, limit=limit, syntax=syntax)
+            results = searcher.search_batch(queries, limit=limit, syntax=syntax, time_limit=time_limit)
         else:
-            results = [searcher.search(queries[0][1], limit=limit, syntax=syntax)]
+            results = [searcher.search(queries[0][1], limit=limit, syntax=syntax, time_limit=time_limit)]
     print_results(results, fmt, batch)
 
 

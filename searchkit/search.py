@@ -36,6 +36,23 @@ __all__ = ["Searcher", "search", "search_batch", "show", "parse_queries", "MAX_Q
 #: Longer queries are refused: they are pasted documents, not questions.
 MAX_QUERY_CHARS = 10_000
 MAX_LIMIT = 10_000
+#: Fuzzy terms (syntax mode) beyond these bounds take Whoosh minutes to expand.
+MAX_FUZZY_EDITS = 2
+MAX_FUZZY_CHARS = 40
+
+
+def _shown(text: str) -> str:
+    """A query as error messages show it: quoted, escaped, and cut short."""
+    return repr(text if len(text) <= 60 else text[:60] + "…")
+
+
+def _walk(query: Any) -> Iterable[Any]:
+    """Every node of a parsed Whoosh query."""
+    stack = [query]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.children())
 
 
 class _LuceneBM25F(scoring.BM25F):
@@ -116,7 +133,7 @@ class Searcher:
         kept = [w for w in tokens if w not in STOP_WORDS] if self.settings.stopwords else tokens
         stems = self._stems(" ".join(kept or tokens))
         if not stems:
-            raise QueryError(f"query {text!r} has no words to search for; type some words")
+            raise QueryError(f"query {_shown(text)} has no words to search for; type some words")
         counts: dict[str, int] = {}
         for s in stems:
             counts[s] = counts.get(s, 0) + 1
@@ -130,20 +147,37 @@ class Searcher:
     def _syntax_query(self, text: str) -> tuple[Any, set[str]]:
         schema = self.index.whoosh.schema
         parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema)
+        # Keep "foo:bar" as a field for the check below; by default Whoosh would quietly
+        # search the words "foo:bar" in the text.
+        parser.replace_plugin(qparser.FieldsPlugin(remove_unknown=False))
         parser.add_plugin(qparser.FuzzyTermPlugin())
         parser.remove_plugin_class(qparser.WildcardPlugin)
         parser.add_plugin(qparser.PrefixPlugin())
+        shown = _shown(text)
         try:
             parsed = parser.parse(text)
         except Exception as exc:  # the parser's errors have no common base class
-            raise QueryError(f"query {text!r} cannot be parsed ({exc}); check quotes and parentheses") from None
-        unknown = sorted({f for f, _ in parsed.iter_all_terms() if f not in FIELDS})
+            raise QueryError(
+                f"query {shown} cannot be parsed ({type(exc).__name__}); check quotes and parentheses"
+            ) from None
+        nodes = list(_walk(parsed))
+        unknown = sorted({n.fieldname for n in nodes if getattr(n, "fieldname", None) not in (None, *FIELDS)})
         if unknown:
             raise QueryError(
-                f"query {text!r} names unknown field(s) {', '.join(unknown)}; use one of {', '.join(FIELDS)}"
+                f"query {shown} names unknown field(s) {', '.join(unknown)}; use one of {', '.join(FIELDS)}, "
+                'or put the words in quotes ("a:b") to search for them'
             )
+        for node in nodes:
+            if isinstance(node, wq.FuzzyTerm) and (
+                node.maxdist > MAX_FUZZY_EDITS or len(node.text) > MAX_FUZZY_CHARS
+            ):
+                # Whoosh expands fuzzy terms before searching: these would run for minutes.
+                raise QueryError(
+                    f"query {shown}: fuzzy~ allows at most {MAX_FUZZY_EDITS} edits on words of at most "
+                    f"{MAX_FUZZY_CHARS} characters; shorten {node.text[:20]!r}~{node.maxdist}"
+                )
         if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
-            raise QueryError(f"query {text!r} has nothing to search for; type some words")
+            raise QueryError(f"query {shown} has nothing to search for; type some words")
         terms = {t.decode() if isinstance(t, bytes) else str(t) for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS}
         return parsed, terms
 
@@ -156,6 +190,10 @@ class Searcher:
             raise QueryError(
                 f"query of {len(text)} characters is longer than {MAX_QUERY_CHARS}; shorten it"
             )
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates, e.g. undecodable bytes on a command line
+            raise QueryError("the query holds bytes that are not valid text; retype it in UTF-8") from None
         if not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
 
@@ -206,7 +244,7 @@ class Searcher:
                 hits.append(self._hit(len(hits) + 1, hit.score, fields, terms if highlight else set()))
                 if len(hits) == limit:
                     break
-            if len(hits) == limit or len(results) < want or timed_out:
+            if len(hits) == limit or results.scored_length() < want or timed_out:
                 break
             want *= 4
         return SearchResults(query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id)
