@@ -341,6 +341,65 @@ def print_context(context: PassageContext, fmt: str) -> None:
         click.echo(click.style(context.next.text, dim=True) if colour else context.next.text)
 
 
+def _load_extra(module: str, extra: str) -> Any:
+    """Import an optional front-end only when its command runs, so the core stays lean and fast."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"searchkit.{module}")
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("searchkit"):
+            raise
+        raise SearchkitError(
+            f"this command needs the {extra} extra ({exc.name} is not installed); "
+            f"install it with: pip install 'searchkit[{extra}]'"
+        ) from None
+
+
+@main.command("serve")
+@index_option
+@corpus_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback lets other machines read the index.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@handle_errors
+def serve_command(index_dir: Path, corpus_dir: Path, host: str, port: int) -> None:
+    """Serve the index over HTTP: a search page at /, a read-only JSON API
+    (/search, /passages/ID, /health) described at /openapi.json.
+
+    Builds the index from --corpus first if there is none; --corpus is also where
+    the source view reads articles. Needs: pip install 'searchkit[server]'.
+
+    \b
+    Example:
+      searchkit serve --corpus corpus --index index --port 8000
+      curl 'http://127.0.0.1:8000/search?q=Senate+Resolution+211&limit=3'
+    """
+    server = _load_extra("server", "server")
+    ix = ensure_index(index_dir, corpus_dir)
+    if host not in server.LOOPBACK_HOSTS and not host.startswith("127."):
+        click.echo(f"searchkit: warning: listening on {host}: anyone who reaches this port can search", err=True)
+    click.echo(f"searchkit: serving {index_dir} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    server.serve(ix, corpus_dir, host=host, port=port)
+
+
+@main.command("mcp")
+@index_option
+@corpus_option
+@handle_errors
+def mcp_command(index_dir: Path, corpus_dir: Path) -> None:
+    """Run an MCP server over stdio with the tools search and show_passage, for AI
+    assistants. Builds the index from --corpus first if there is none.
+    Needs: pip install 'searchkit[mcp]'.
+
+    \b
+    Example (the command an assistant's MCP configuration starts):
+      searchkit mcp --index /path/to/index
+    """
+    mcp_server = _load_extra("mcp_server", "mcp")
+    mcp_server.run(ensure_index(index_dir, corpus_dir))
+
+
 def print_evaluation(report: Any, fmt: str, per_query: bool) -> None:
     if fmt == "json":
         click.echo(_dumps(report.to_dict()))

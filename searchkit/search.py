@@ -26,7 +26,7 @@ from whoosh.searching import TimeLimit
 
 from .analysis import STOP_WORDS, analyzer, words
 from .errors import PassageNotFoundError, QueryError
-from .index import Index, ensure_index, open_index, passage_from_fields
+from .index import SETTINGS_FILE, Index, ensure_index, open_index, passage_from_fields
 from .models import Hit, PassageContext, SearchResults
 from .schema import FIELDS, SEARCH_FIELDS
 from .settings import Settings
@@ -112,15 +112,30 @@ class Searcher:
         if self._owns_index:
             self.index.close()
 
+    def _built(self) -> tuple[int, int] | None:
+        """Which build of the index folder this is: its settings file is rewritten only
+        when the index is created anew (``--rebuild``)."""
+        try:
+            info = os.stat(self.index.path / SETTINGS_FILE)
+        except OSError:
+            return None
+        return (info.st_ino, info.st_mtime_ns)
+
     def _searcher(self) -> Any:
         """This thread's Whoosh searcher, refreshed when the index has a new commit."""
         searcher = getattr(self._local, "searcher", None)
         weighting = _weighting(self.settings)
-        if searcher is None:
+        built = self._built()
+        # A rebuilt index restarts Whoosh's generation count, so ``up_to_date`` can
+        # wrongly say yes after a rebuild: a new build gets a new searcher.
+        if searcher is None or getattr(self._local, "built", None) != built:
+            if searcher is not None:
+                searcher.close()
             searcher = self.index.whoosh.searcher(weighting=weighting)
         elif not searcher.up_to_date():
             searcher = searcher.refresh()
         self._local.searcher = searcher
+        self._local.built = built
         return searcher
 
     # --- queries -------------------------------------------------------------------

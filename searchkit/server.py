@@ -1,0 +1,329 @@
+"""Serve one index over HTTP: a read-only JSON API, its OpenAPI description, and a search page.
+
+    GET /                              the search page (static/index.html)
+    GET /search?q=&limit=&syntax=      ranked hits, the same objects as ``searchkit search --format json``
+    GET /passages/{passage_id}         one passage with its neighbours and citation
+    GET /passages/{passage_id}/source  the source article, the cited passage highlighted in place
+    GET /health                        liveness and the number of passages
+    GET /openapi.json                  the OpenAPI 3.1 description of the above
+
+Needs the ``server`` extra (Starlette and uvicorn). One ``Searcher`` serves every
+request; Starlette runs these handlers on a thread pool and the Searcher gives
+each thread its own Whoosh searcher, which is refreshed after a new commit and
+replaced after a rebuild, so the server never needs a restart to see new passages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import os
+from pathlib import Path
+from typing import Any, AsyncIterator, Sequence
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from . import Index, Searcher, __version__, source_text
+from .errors import CorpusError, PassageNotFoundError, QueryError, SearchkitError
+
+__all__ = ["create_app", "serve", "openapi", "MAX_QUERY_CHARS", "MAX_LIMIT", "LOOPBACK_HOSTS"]
+
+#: The server refuses longer queries and larger limits than the library does:
+#: it answers anyone who can reach the port, so one request must stay cheap.
+MAX_QUERY_CHARS = 1_000
+MAX_LIMIT = 100
+#: Seconds one search may run before it returns the hits found so far.
+SEARCH_SECONDS = 5.0
+#: Host names a loopback-bound server answers to (refusing others stops DNS rebinding).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+STATIC = Path(__file__).resolve().parent / "static"
+# The pages load their script and style from /static only; no inline code can run.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return 10
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_LIMIT:
+        raise QueryError(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}")
+    return value
+
+
+def _flag(raw: str | None) -> bool:
+    if raw is None or raw.lower() in ("", "0", "false", "no", "off"):
+        return False
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    raise QueryError(f"syntax must be true or false, not {raw!r}")
+
+
+def _source_page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} · searchkit</title>
+<link rel="stylesheet" href="/static/style.css"></head>
+<body class="source-view"><main>
+<p class="back"><a href="/">← search</a></p>
+{body}
+</main></body></html>"""
+    return HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
+
+
+def create_app(
+    index: Index | Searcher | str | os.PathLike[str],
+    corpus: str | os.PathLike[str] | None = None,
+    *,
+    allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS,
+) -> Starlette:
+    """The web application for ``index`` (an open ``Index``, a ``Searcher`` or a folder).
+
+    ``corpus`` is the folder the index was built from; without it the source view
+    answers 404. ``allowed_hosts`` are the Host header names served (``None`` or
+    ``["*"]`` for any: only when binding to a public address on purpose).
+    """
+    searcher = index if isinstance(index, Searcher) else Searcher(index)
+    corpus_path = Path(corpus) if corpus is not None else None
+
+    def search(request: Request) -> Response:
+        params = request.query_params
+        query = params.get("q", "")
+        try:
+            if len(query) > MAX_QUERY_CHARS:
+                raise QueryError(f"query of {len(query)} characters is longer than {MAX_QUERY_CHARS}; shorten it")
+            results = searcher.search(
+                query, limit=_limit(params.get("limit")), syntax=_flag(params.get("syntax")),
+                time_limit=SEARCH_SECONDS,
+            )
+        except QueryError as exc:
+            return _error(400, str(exc))
+        return JSONResponse(
+            {
+                "query_id": results.query_id,
+                "query": results.query,
+                "timed_out": results.timed_out,
+                "hits": [hit.to_dict() for hit in results.hits],
+            }
+        )
+
+    def passage(request: Request) -> Response:
+        try:
+            context = searcher.show(request.path_params["passage_id"])
+        except PassageNotFoundError as exc:
+            return _error(404, str(exc))
+        return JSONResponse(context.to_dict())
+
+    def source(request: Request) -> Response:
+        passage_id = request.path_params["passage_id"]
+        try:
+            cited = searcher.show(passage_id).passage
+        except PassageNotFoundError as exc:
+            return _source_page("not found", f'<p class="error">{html.escape(str(exc))}</p>', 404)
+        if corpus_path is None:
+            message = "this server was started without a corpus folder; start it with --corpus to read sources"
+            return _source_page("no corpus", f'<p class="error">{html.escape(message)}</p>', 404)
+        try:
+            # The source path comes from the index, never from the request.
+            text = source_text(corpus_path, cited.source, cited.doc_id)
+        except CorpusError as exc:
+            return _source_page("source missing", f'<p class="error">{html.escape(str(exc))}</p>', 404)
+        warning = ""
+        if text[cited.start:cited.end] != cited.text:
+            warning = (
+                '<p class="error">The source changed after it was indexed: the highlighted span may not be '
+                "the cited passage. Re-index with: searchkit index</p>\n"
+            )
+        body = (
+            f"<h1>{html.escape(cited.title or cited.source)}</h1>\n"
+            f'<p class="citation">{html.escape(str(cited.citation))}</p>\n{warning}'
+            f'<article class="source">{html.escape(text[:cited.start])}'
+            f'<mark id="cited" data-passage-id="{html.escape(cited.passage_id)}">'
+            f"{html.escape(text[cited.start:cited.end])}</mark>"
+            f"{html.escape(text[cited.end:])}</article>"
+        )
+        return _source_page(cited.title or cited.source, body)
+
+    def health(request: Request) -> Response:
+        try:
+            passages = searcher.index.passage_count()
+        except Exception:  # Whoosh raises many kinds for a folder being rebuilt or removed
+            return JSONResponse({"status": "unavailable", "version": __version__}, status_code=503)
+        return JSONResponse({"status": "ok", "version": __version__, "passages": passages})
+
+    def page(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html", headers=SECURITY_HEADERS)
+
+    def spec(request: Request) -> Response:
+        return JSONResponse(openapi())
+
+    async def library_error(request: Request, exc: Exception) -> Response:
+        return _error(500, str(exc))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if searcher is not index:  # close only what this app opened
+            searcher.close()
+
+    # Only GET (and the HEAD Starlette adds to it) exists: the server cannot change anything.
+    routes = [
+        Route("/", page, methods=["GET"]),
+        Route("/search", search, methods=["GET"]),
+        Route("/passages/{passage_id}", passage, methods=["GET"]),
+        Route("/passages/{passage_id}/source", source, methods=["GET"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/openapi.json", spec, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    middleware = []
+    if allowed_hosts is not None and "*" not in allowed_hosts:
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={SearchkitError: library_error},
+        lifespan=lifespan,
+    )
+    app.state.searcher = searcher
+    return app
+
+
+def serve(
+    index: Index | Searcher | str | os.PathLike[str],
+    corpus: str | os.PathLike[str] | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_level: str = "warning",
+) -> None:
+    """Run the server until interrupted (what ``searchkit serve`` runs)."""
+    import uvicorn  # here: only running the server needs it, not building the app
+
+    loopback = host in LOOPBACK_HOSTS or host.startswith("127.")
+    app = create_app(index, corpus, allowed_hosts=LOOPBACK_HOSTS + (host,) if loopback else None)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+
+
+# --- OpenAPI ------------------------------------------------------------------------
+
+def _obj(properties: dict[str, Any], required: Sequence[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(required or properties)}
+
+
+_STR = {"type": "string"}
+_INT = {"type": "integer"}
+_OPT_STR = {"type": ["string", "null"]}
+_META = {"type": "object", "additionalProperties": {"type": "string"},
+         "description": "Article metadata: author, publisher, date, url and any other key given."}
+_PASSAGE = {
+    "passage_id": _STR, "doc_id": _STR, "ordinal": _INT, "title": _STR, "text": _STR,
+    "source": _STR, "start": _INT, "end": _INT, "metadata": _META,
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ERRORS = {"400": _json(_ref("Error"), "The query or a parameter is not acceptable; the message says why.")}
+
+
+def openapi() -> dict[str, Any]:
+    """The OpenAPI 3.1 description of the JSON API (served at ``/openapi.json``)."""
+    passage_param = {"name": "passage_id", "in": "path", "required": True, "schema": _STR,
+                     "description": "A passage id from search results."}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "searchkit",
+            "version": __version__,
+            "description": "Cited passage search over a collection of articles. Read-only.",
+        },
+        "paths": {
+            "/search": {"get": {
+                "summary": "Search passages",
+                "operationId": "search",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+                     "description": "Plain words (a question works), or query syntax with syntax=true."},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
+                     "description": "How many passages to return."},
+                    {"name": "syntax", "in": "query", "schema": {"type": "boolean", "default": False},
+                     "description": 'Read q as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.'},
+                ],
+                "responses": {"200": _json(_ref("SearchResults"), "The best passages, best first."), **_ERRORS},
+            }},
+            "/passages/{passage_id}": {"get": {
+                "summary": "One passage with its neighbours and citation",
+                "operationId": "show_passage",
+                "parameters": [passage_param],
+                "responses": {"200": _json(_ref("PassageContext"), "The passage in context."),
+                              "404": _json(_ref("Error"), "No passage has this id.")},
+            }},
+            "/passages/{passage_id}/source": {"get": {
+                "summary": "The source article with the cited passage highlighted (HTML, for people)",
+                "operationId": "show_source",
+                "parameters": [passage_param],
+                "responses": {"200": {"description": "An HTML page; the passage is the element #cited.",
+                                      "content": {"text/html": {"schema": _STR}}},
+                              "404": {"description": "No such passage, or the source file is missing.",
+                                      "content": {"text/html": {"schema": _STR}}}},
+            }},
+            "/health": {"get": {
+                "summary": "Liveness",
+                "operationId": "health",
+                "responses": {"200": _json(_ref("Health"), "The index is open."),
+                              "503": _json(_ref("Health"), "The index cannot be read right now.")},
+            }},
+        },
+        "components": {"schemas": {
+            "Hit": _obj({
+                "rank": _INT, "score": {"type": "number"}, **_PASSAGE,
+                "highlights": {"type": "array", "items": {"type": "array", "items": _INT, "minItems": 2, "maxItems": 2},
+                               "description": "[start, end] spans within text of the words that matched."},
+                "citation": {"type": "string", "description": "The citation as one line of text."},
+            }),
+            "SearchResults": _obj({
+                "query_id": _OPT_STR, "query": _STR, "timed_out": {"type": "boolean"},
+                "hits": {"type": "array", "items": _ref("Hit")},
+            }),
+            "Passage": _obj(_PASSAGE),
+            "Citation": _obj({
+                "source": _STR, "doc_id": _STR, "passage_id": _STR, "ordinal": _INT, "start": _INT, "end": _INT,
+                "title": _STR, "author": _OPT_STR, "publisher": _OPT_STR, "date": _OPT_STR, "url": _OPT_STR,
+            }),
+            "PassageContext": _obj({
+                "passage": _ref("Passage"),
+                "previous": {"oneOf": [_ref("Passage"), {"type": "null"}]},
+                "next": {"oneOf": [_ref("Passage"), {"type": "null"}]},
+                "citation": _ref("Citation"),
+            }),
+            "Health": _obj({"status": _STR, "version": _STR, "passages": _INT}, ["status", "version"]),
+            "Error": _obj({"error": _STR}),
+        }},
+    }
