@@ -36,7 +36,8 @@ from typing import Any, Callable
 HERE = Path(__file__).resolve()
 ROOT = HERE.parent.parent
 DEFAULT_SOURCE = ROOT.parent / "shared" / "bench" / "bbc_news" / "bbc"
-ENGINES = ("searchkit", "whoosh", "fts5", "tantivy")
+#: In the order they run at each scale: the quick peers first, naive Whoosh (the slowest) last.
+ENGINES = ("fts5", "tantivy", "searchkit", "whoosh")
 LABELS = {
     "searchkit": "searchkit",
     "whoosh": "naive Whoosh",
@@ -373,6 +374,7 @@ def bench_scale(args: argparse.Namespace, work: Path, copies: int, engines: list
     queries_file = work / "queries.json"
     queries_file.write_text(json.dumps(queries))
     runs = args.runs if copies == 1 else 1
+    passes = args.passes if copies == min(args.scales) else args.passes_large
     scale: dict[str, Any] = {"copies": copies, "passages": count, "articles": sum(1 for _ in corpus.rglob("*.txt")), "engines": {}}
     log(f"x{copies}: {scale['articles']} articles, {count} passages")
     for engine in engines:
@@ -397,13 +399,13 @@ def bench_scale(args: argparse.Namespace, work: Path, copies: int, engines: list
             "index_mb": folder_bytes(index) / 1e6,
             "peak_rss_mb": max(rss) / 1e6,
         }
-        _, _, out = run_measured(helper("_query", engine, str(index), str(queries_file), str(args.passes)))
+        _, _, out = run_measured(helper("_query", engine, str(index), str(queries_file), str(passes)))
         result.update(json.loads(out))
         log(f"  {engine} queries: p50 {result['p50_ms']:.2f} ms, p95 {result['p95_ms']:.2f} ms")
         if copies in args.cold_at:
             result["cold_s"] = cold_start(engine, index, queries[0], args.cold_runs)
             log(f"  {engine} cold search: {result['cold_s']:.3f} s")
-        if copies == max(args.scales):
+        if copies != min(args.scales):
             result["update_s"] = incremental_update(engine, corpus, passages_file, index)
             log(f"  {engine} update of one article: {result['update_s']:.3f} s")
         scale["engines"][engine] = result
@@ -485,7 +487,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="folder of BBC category folders")
     parser.add_argument("--scales", default="1,10,40", help="copies of the corpus, comma separated")
     parser.add_argument("--runs", type=int, default=3, help="builds at x1 (the median is reported); 1 above")
-    parser.add_argument("--passes", type=int, default=3, help="timed passes over the query set")
+    parser.add_argument("--passes", type=int, default=3, help="timed passes over the query set at the smallest scale")
+    parser.add_argument("--passes-large", type=int, default=1, help="timed passes at the larger scales")
+    parser.add_argument("--label", default="", help="what was measured, e.g. the searchkit commit")
     parser.add_argument("--queries", type=int, default=QUERY_COUNT)
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--engines", default=",".join(ENGINES))
@@ -506,20 +510,28 @@ def main(argv: list[str] | None = None) -> int:
 
     work = args.work or Path(tempfile.mkdtemp(prefix="searchkit-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    data = {"command": command, "label": args.label, "started": started, "finished": None, "machine": machine(),
+            "versions": versions(), "tiny": args.tiny, "scales": [], "pending": list(args.scales), "engines": engines}
     try:
-        scales = [bench_scale(args, work, copies, engines, log) for copies in args.scales]
+        for copies in args.scales:
+            data["scales"].append(bench_scale(args, work, copies, engines, log))
+            data["pending"].remove(copies)
+            if not data["pending"]:
+                data["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+            # Written after every scale, so a long run that is stopped keeps what it measured.
+            write_report(data, args.out, args.json)
     finally:
         if not args.work and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    finished = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    data = {"command": command, "started": started, "finished": finished, "machine": machine(),
-            "versions": versions(), "tiny": args.tiny, "scales": scales, "engines": engines}
-    if args.json:
-        args.json.write_text(json.dumps(data, indent=1))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(data), encoding="utf-8")
     log(f"wrote {args.out}")
     return 0
+
+
+def write_report(data: dict[str, Any], out: Path, raw: Path | None) -> None:
+    if raw:
+        raw.write_text(json.dumps(data, indent=1))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(data), encoding="utf-8")
 
 
 # --- the report ----------------------------------------------------------------------
@@ -581,9 +593,11 @@ def render(data: dict[str, Any]) -> str:
         data["command"],
         "```",
         "",
-        f"- Run: {data['started']} to {data['finished']}.",
+        f"- Run: {data['started']} to " + (data["finished"] or "(still running: scales "
+                                               + ", ".join(f"×{c}" for c in data["pending"]) + " not measured yet)") + ".",
         f"- Machine: {data['machine']}. Shared with other work while it ran: figures are noisy.",
-        "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
+        "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items())
+        + (f" ({data['label']})" if data.get("label") else "") + ".",
         "- Corpus: " + ("generated articles (smoke run)" if data["tiny"] else
                         "BBC News (2,225 articles, Greene & Cunningham 2006), copied N times with distinct ids per copy")
         + "; passages are the ones searchkit cuts (paragraphs, short ones merged), the same for every engine.",
@@ -624,13 +638,15 @@ def render(data: dict[str, Any]) -> str:
                 f"{r['passages_per_s']:,.0f} | {_fmt(r['index_mb'])} | {r['peak_rss_mb']:.0f} | {_fmt(r['p50_ms'])} | "
                 f"{_fmt(r['p95_ms'])} | {_fmt(r['batch_ms'])} | {r['with_hits']}/{r['queries']} |"
             )
-    first, last = data["scales"][0], data["scales"][-1]
-    lines += ["", f"## Cold start (×{first['copies']}) and incremental update (×{last['copies']})", "",
-              "| engine | cold search s | update one article s |", "|---|---:|---:|"]
+    first, larger = data["scales"][0], data["scales"][1:]
+    lines += ["", "## Cold start and incremental update", "",
+              f"| engine | cold search s (×{first['copies']}) |"
+              + "".join(f" update one article s (×{s['copies']}) |" for s in larger),
+              "|---|---:|" + "---:|" * len(larger)]
     for engine in data["engines"]:
         cold = first["engines"].get(engine, {}).get("cold_s")
-        upd = last["engines"].get(engine, {}).get("update_s")
-        lines.append(f"| {LABELS[engine]} | {_fmt(cold, 3)} | {_fmt(upd, 3)} |")
+        updates = "".join(f" {_fmt(s['engines'].get(engine, {}).get('update_s'), 3)} |" for s in larger)
+        lines.append(f"| {LABELS[engine]} | {_fmt(cold, 3)} |{updates}")
     if len(data["scales"]) > 1:
         lines += ["", "## Growth from the smallest corpus", "", "| engine | copies | build growth | p50 growth |", "|---|---:|---:|---:|"]
         for engine in data["engines"]:
