@@ -426,13 +426,14 @@ class Index:
                     new_manifest[file.source] = {**old, "size": file.size, "mtime_ns": file.mtime_ns}
                     continue
                 before = len(skipped)
-                skipped.extend(read.skipped)
-                warnings.extend(read.warnings)
                 if old:
                     writer.delete_by_term("source", file.source)
                     for doc_id in old.get("doc_ids", []):
                         owners.pop(doc_id, None)
                 doc_ids = self._add_articles(writer, read.articles, f"{read.digest} {meta_key}", owners, skipped)
+                # After the articles: a streamed file reports its bad lines as it is read.
+                skipped.extend(read.skipped)
+                warnings.extend(read.warnings)
                 if not doc_ids and not read.skipped:
                     warnings.append(Skipped(file.source, "no text left to index (empty, or all site chrome)"))
                 (updated if old else added).append(file.source)

@@ -14,7 +14,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 from ..errors import CorpusError
 from ..models import Article, Skipped
@@ -43,6 +43,14 @@ __all__ = [
 
 METADATA_FILE = "metadata.jsonl"
 FALLBACK_ENCODING = "cp1252"
+#: A one-article file (.txt, .md, .html) larger than this is skipped unread: it would be
+#: held whole in memory, and no reader wants one article of that length.
+MAX_ARTICLE_BYTES = 8 * 1024 * 1024
+#: A .jsonl file larger than this is streamed: hashed, then parsed line by line.
+STREAM_BYTES = 8 * 1024 * 1024
+#: Bad lines of one streamed file listed one by one; the rest are counted.
+MAX_REPORTED_LINES = 100
+_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -57,13 +65,17 @@ class CorpusFile:
 
 @dataclass(frozen=True)
 class FileRead:
-    """What reading one file gave: its articles, what was skipped, and caveats."""
+    """What reading one file gave: its articles, what was skipped, and caveats.
+
+    For a streamed (large .jsonl) file ``articles`` is an iterator that reads as it
+    goes, and ``skipped`` and ``warnings`` are lists that fill while it is consumed.
+    """
 
     file: CorpusFile
     digest: str
-    articles: tuple[Article, ...]
-    skipped: tuple[Skipped, ...] = ()
-    warnings: tuple[Skipped, ...] = ()
+    articles: Sequence[Article] | Iterator[Article]
+    skipped: Sequence[Skipped] = ()
+    warnings: Sequence[Skipped] = ()
 
 
 def _require_folder(corpus: Path) -> None:
@@ -105,6 +117,12 @@ def list_files(corpus: str | os.PathLike[str]) -> tuple[list[CorpusFile], list[S
             if entry.name.startswith("."):
                 continue
             path = Path(entry.path)
+            try:
+                entry.name.encode("utf-8")
+            except UnicodeEncodeError:  # undecodable bytes: the name could not be stored or cited
+                shown = os.fsencode(_rel(root, path)).decode("utf-8", "backslashreplace")
+                problems.append(Skipped(shown, "name is not valid UTF-8; rename it"))
+                continue
             try:
                 st = path.stat()
             except OSError as exc:
@@ -181,19 +199,114 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _read_error(source: str, exc: OSError) -> CorpusError:
+    if isinstance(exc, FileNotFoundError):
+        return CorpusError(f"{source}: vanished while indexing; run the command again")
+    return CorpusError(f"{source}: cannot read ({exc.strerror or exc}); check its permissions")
+
+
+def _stream_digest(file: CorpusFile) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(file.path, "rb") as fh:
+            first = fh.read(65536)
+            if b"\x00" in first:
+                raise CorpusError(f"{file.source}: binary file (NUL bytes); remove it from the corpus")
+            digest.update(first)
+            while chunk := fh.read(_CHUNK):
+                digest.update(chunk)
+    except OSError as exc:
+        raise _read_error(file.source, exc) from None
+    return digest.hexdigest()
+
+
+def _stream_jsonl(file: CorpusFile, metadata: Mapping[str, Mapping[str, str]]) -> FileRead:
+    """A large .jsonl file, one line in memory at a time."""
+    digest = _stream_digest(file)
+    prefix = f"{file.source}#"
+    per_record = {k[len(prefix) :]: v for k, v in metadata.items() if k.startswith(prefix)}
+    skipped: list[Skipped] = []
+    warnings: list[Skipped] = []
+    unlisted = 0
+
+    def report(item: Skipped) -> None:
+        nonlocal unlisted
+        if len(skipped) < MAX_REPORTED_LINES:
+            skipped.append(item)
+        else:
+            unlisted += 1  # the report stays small whatever the file holds
+
+    def lines(fh: Any) -> Iterator[tuple[int, bytes | None]]:
+        """``(line number, bytes)``; ``None`` for a line too long to hold, read past in chunks."""
+        lineno = 0
+        while raw := fh.readline(MAX_ARTICLE_BYTES + 1):
+            lineno += 1
+            if len(raw) > MAX_ARTICLE_BYTES and not raw.endswith(b"\n"):
+                while (rest := fh.readline(_CHUNK)) and not rest.endswith(b"\n"):
+                    pass
+                yield lineno, None
+            else:
+                yield lineno, raw
+
+    def articles() -> Iterator[Article]:
+        try:
+            with open(file.path, "rb") as fh:
+                for lineno, raw in lines(fh):
+                    where = f"{file.source}:{lineno}"
+                    if raw is None:
+                        report(Skipped(where, f"line longer than {MAX_ARTICLE_BYTES // 2**20} MB; split the article"))
+                        continue
+                    if not raw.strip():
+                        continue
+                    try:
+                        line, warning = decode(raw, where)
+                        if warning and not warnings:
+                            warnings.append(Skipped(file.source, f"line {lineno}: {warning}"))
+                        items = [
+                            jsonl_record(file.source, lineno, record, per_record)
+                            for _, record in iter_json_lines(line.rstrip("\r\n"))
+                        ]
+                    except Exception as exc:  # one bad line must not stop the file
+                        reason = str(exc).split(": ", 1)[-1] if isinstance(exc, CorpusError) else repr(exc)
+                        report(Skipped(where, f"{reason}; fix or remove the line"))
+                        continue
+                    for item in items:
+                        if isinstance(item, Article):
+                            yield item
+                        else:
+                            report(item)
+        except OSError as exc:  # vanished or became unreadable half-way: keep what was read
+            skipped.append(Skipped(file.source, str(_read_error(file.source, exc)).split(": ", 1)[-1]))
+        if unlisted:
+            skipped.append(Skipped(file.source, f"{unlisted} more bad lines (not listed)"))
+
+    return FileRead(file, digest, articles(), skipped, warnings)
+
+
 def read_file(file: CorpusFile, metadata: Mapping[str, Mapping[str, str]] | None = None) -> FileRead:
-    """Read and parse one corpus file. Raises ``CorpusError`` if it cannot be read at all."""
+    """Read and parse one corpus file. Raises ``CorpusError`` if it cannot be read at all.
+
+    Memory stays bounded whatever the file: a large .jsonl file is streamed, and a
+    one-article file over ``MAX_ARTICLE_BYTES`` is refused without being read.
+    """
     metadata = metadata or {}
+    suffix = file.path.suffix.lower()
+    if suffix == ".jsonl" and file.size > STREAM_BYTES:
+        return _stream_jsonl(file, metadata)
+    if suffix != ".jsonl" and file.size > MAX_ARTICLE_BYTES:
+        raise CorpusError(
+            f"{file.source}: {file.size / 2**20:.0f} MB is too large for one article "
+            f"(at most {MAX_ARTICLE_BYTES // 2**20} MB); split it into several files, or into lines of a .jsonl file"
+        )
     try:
         data = file.path.read_bytes()
-    except FileNotFoundError:
-        raise CorpusError(f"{file.source}: vanished while indexing; run the command again") from None
     except OSError as exc:
-        raise CorpusError(f"{file.source}: cannot read ({exc.strerror}); check its permissions") from None
+        raise _read_error(file.source, exc) from None
     digest = file_digest(data)
     text, warning = decode(data, file.source)
     warnings = (Skipped(file.source, warning),) if warning else ()
-    suffix = file.path.suffix.lower()
+    if not text.strip():
+        return FileRead(file, file_digest(data), (), (Skipped(file.source, "empty file; nothing to index"),))
     own = metadata.get(file.source, {})
     if suffix == ".jsonl":
         prefix = f"{file.source}#"
