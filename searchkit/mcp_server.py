@@ -1,0 +1,72 @@
+"""Offer an index to AI assistants as an MCP server over stdio: tools ``search`` and ``show_passage``.
+
+Needs the ``mcp`` extra (the official MCP Python SDK, 2.x). ``searchkit mcp --index DIR``
+runs it; an assistant's MCP configuration starts that command. Both tools return
+cited passages as structured JSON (the same objects as ``searchkit search --format
+json`` and ``searchkit show --format json``); a library error comes back as a tool
+error whose message says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+from . import Index, Searcher, __version__
+from .errors import SearchkitError
+
+__all__ = ["create_server", "run", "MAX_LIMIT"]
+
+#: An assistant reads every passage it gets: more than this only fills its context.
+MAX_LIMIT = 50
+
+INSTRUCTIONS = (
+    "Search a collection of articles for passages that answer a question. Each hit carries "
+    "its citation (title, source file, passage_id, start/end character offsets); quote the "
+    "passage text and give its citation. Use show_passage with a passage_id to read the "
+    "passages around a hit."
+)
+
+
+def create_server(index: Index | Searcher | str | os.PathLike[str]) -> MCPServer:
+    """The MCP server for ``index`` (an open ``Index``, a ``Searcher`` or a folder)."""
+    searcher = index if isinstance(index, Searcher) else Searcher(index)
+    server = MCPServer("searchkit", instructions=INSTRUCTIONS, version=__version__)
+
+    @server.tool()
+    def search(query: str, limit: int = 5, syntax: bool = False) -> dict[str, Any]:
+        """Find the passages that best answer ``query``, best first, each with its citation.
+
+        query: a question or some words (with syntax=true: AND/OR/NOT, "phrases", field:value, prefix*).
+        limit: how many passages to return (1 to 50).
+        """
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ToolError(f"limit must be from 1 to {MAX_LIMIT}, not {limit}")
+        try:
+            results = searcher.search(query, limit=limit, syntax=syntax, time_limit=10.0)
+        except SearchkitError as exc:
+            raise ToolError(str(exc)) from None
+        return {
+            "query": results.query,
+            "timed_out": results.timed_out,
+            "hits": [hit.to_dict() for hit in results.hits],
+        }
+
+    @server.tool()
+    def show_passage(passage_id: str) -> dict[str, Any]:
+        """One passage by its passage_id (from search), with the passages before and after it
+        in the same article and its full citation."""
+        try:
+            return searcher.show(passage_id).to_dict()
+        except SearchkitError as exc:
+            raise ToolError(str(exc)) from None
+
+    return server
+
+
+def run(index: Index | Searcher | str | os.PathLike[str]) -> None:
+    """Serve ``index`` over stdio until the client closes the connection."""
+    create_server(index).run("stdio")
