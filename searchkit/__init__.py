@@ -22,7 +22,7 @@ from .errors import (
     QueryError,
     SearchkitError,
 )
-from .models import Article, Citation, Hit, IndexReport, Passage, PassageContext, SearchResults, Skipped
+from .models import Article, CheckReport, Citation, Hit, IndexReport, Passage, PassageContext, SearchResults, Skipped
 from .settings import Settings
 from .passages import split_article
 from .index import Index, build_index, create_index, open_index
@@ -30,7 +30,7 @@ from .search import Searcher, search, search_batch, show
 
 # The ingesters (and what they import) load on first use, so that ``searchkit
 # search`` starts fast: it never reads corpus files.
-_LAZY = {"read_corpus": "ingest", "source_text": "ingest"}
+_LAZY = {"read_corpus": "ingest", "source_text": "ingest", "check_index": "check", "repair_index": "check"}
 
 
 def __getattr__(name: str) -> object:
@@ -67,6 +67,7 @@ __all__ = [
     "PassageContext",
     "Skipped",
     "IndexReport",
+    "CheckReport",
     "Settings",
     # pipeline
     "read_corpus",
@@ -76,6 +77,8 @@ __all__ = [
     "open_index",
     "create_index",
     "build_index",
+    "check_index",
+    "repair_index",
     "Searcher",
     "search",
     "search_batch",

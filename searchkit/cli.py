@@ -3,7 +3,7 @@
 Every command shares the same spelling of the same option (``--index``,
 ``--corpus``, ``--limit``, ``--format``). Errors from the library become one line
 on stderr and a non-zero exit code: 1 for an error, 2 for a usage mistake, 3 when
-indexing skipped some files.
+indexing skipped some files, 4 when ``check`` finds the index out of step with its corpus.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .search import Searcher, parse_queries
 
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3
+EXIT_STALE = 4
 FORMATS = ("text", "json", "jsonl", "trec")
 SNIPPET_CHARS = 320
 
@@ -305,6 +306,48 @@ def search_command(query: str | None, index_dir: Path, corpus_dir: Path, limit: 
         else:
             results = [searcher.search(queries[0][1], limit=limit, syntax=syntax, time_limit=time_limit)]
     print_results(results, fmt, batch)
+
+
+@main.command("check")
+@corpus_option
+@index_option
+@click.option("--repair", is_flag=True, help="Re-index what is stale (rebuild if the settings differ), then check again.")
+@click.option("--lock-timeout", type=float, default=10.0, show_default=True,
+              help="Seconds --repair waits for another process that is writing the index.")
+@format_option(("text", "json"))
+@handle_errors
+def check_command(corpus_dir: Path, index_dir: Path, repair: bool, lock_timeout: float, fmt: str) -> None:
+    """Check the index against the corpus: files added, changed or deleted since the
+    last build, citations that no longer match their source, unreadable files,
+    settings or schema that differ. Exits 4 when something is off.
+
+    \b
+    Examples:
+      searchkit check --corpus corpus --index index
+      searchkit check --repair
+    """
+    from .check import check_index, repair_index  # here: only this command reads the whole corpus
+
+    report = check_index(corpus_dir, index_dir)
+    repaired = None
+    if repair and not report.ok:
+        repaired = repair_index(corpus_dir, index_dir, report, lock_timeout=lock_timeout)
+        before, report = report, check_index(corpus_dir, index_dir)
+    if fmt == "json":
+        out: dict[str, Any] = report.to_dict()
+        if repaired is not None:
+            out = {"before": before.to_dict(), "repair": repaired.to_dict(), "after": out}
+        click.echo(_dumps(out))
+    else:
+        if repaired is not None:
+            for line in before.problems():
+                click.echo(f"was: {line}")
+            click.echo(f"repaired: {repaired.summary()}")
+        for line in report.problems():
+            click.echo(line)
+        click.echo(report.summary())
+    if not report.ok:
+        sys.exit(EXIT_STALE)
 
 
 @main.command("show")

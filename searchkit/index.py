@@ -19,7 +19,7 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import whoosh.index
 from whoosh.filedb.filestore import FileStorage
@@ -30,6 +30,9 @@ from .models import Article, IndexReport, Passage, Skipped
 from .passages import split_article
 from .schema import SCHEMA_VERSION, build_schema
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .ingest import CorpusFile
 
 __all__ = ["Index", "open_index", "create_index", "build_index", "ensure_index", "SETTINGS_FILE", "MANIFEST_FILE"]
 
@@ -306,6 +309,15 @@ class Index:
             return ParallelWriter(self._ix, self.settings.stemmer, context, WRITER_PROCS, CHUNK_PASSAGES, options)
         return self._ix.writer(**options)
 
+    def manifest(self) -> dict[str, dict[str, Any]]:
+        """For each indexed corpus file (``source``): its size, time, hash and doc ids."""
+        return self._load_manifest()
+
+    def stored_passages(self, source: str) -> list[Passage]:
+        """The passages stored for one corpus file, as indexed."""
+        with self._ix.searcher() as searcher:
+            return [passage_from_fields(f) for f in searcher.documents(source=source)]
+
     def _load_manifest(self) -> dict[str, dict[str, Any]]:
         path = self.path / MANIFEST_FILE
         generation = self._ix.latest_generation()
@@ -527,6 +539,23 @@ class Index:
                 raise
             self._save_stems()
         return count
+
+
+def file_state(file: CorpusFile, old: Mapping[str, Any] | None, sidecar: Mapping[str, Any]) -> str:
+    """How ``file`` compares with its manifest entry ``old``: "added", "changed" or
+    "unchanged" (the test ``update`` applies). Raises ``CorpusError`` when the file
+    cannot be indexed at all."""
+    from .ingest import probe_file
+
+    meta_key = _meta_hash({k: v for k, v in sidecar.items() if k.split("#")[0] == file.source})
+    if old is None:
+        probe_file(file)
+        return "added"
+    if old.get("meta") != meta_key:
+        return "changed"
+    if old.get("size") == file.size and old.get("mtime_ns") == file.mtime_ns:
+        return "unchanged"
+    return "unchanged" if probe_file(file) == old.get("digest") else "changed"
 
 
 def _read_settings_file(path: Path) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator, Mapping
 
 __all__ = [
+    "CheckReport",
     "Article",
     "Passage",
     "Citation",
@@ -241,4 +242,51 @@ class IndexReport:
         out["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
         out["warnings"] = [{"path": s.path, "reason": s.reason} for s in self.warnings]
         out["partial"] = self.partial
+        return out
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``check_index`` found: how the index and its corpus have drifted apart.
+
+    ``added``, ``changed`` and ``deleted`` are corpus files (as ``source``) not yet
+    indexed, indexed from an older version, or indexed but gone; ``mismatched``
+    names passages whose text is no longer ``source_text(...)[start:end]``;
+    ``unreadable`` are corpus entries that could not be read; ``settings`` says how
+    the index's settings or schema differ from what is asked.
+    """
+
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    mismatched: tuple[Skipped, ...] = ()
+    unreadable: tuple[Skipped, ...] = ()
+    settings: tuple[str, ...] = ()
+    files: int = 0
+    passages: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when the index answers exactly for the corpus as it is now."""
+        return not (self.added or self.changed or self.deleted or self.mismatched or self.unreadable or self.settings)
+
+    def problems(self) -> list[str]:
+        """One line per problem, for people."""
+        lines = [f"settings: {s}" for s in self.settings]
+        lines += [f"added since the last build: {s}" for s in self.added]
+        lines += [f"changed since the last build: {s}" for s in self.changed]
+        lines += [f"deleted since the last build: {s}" for s in self.deleted]
+        lines += [f"citation mismatch: {s}" for s in self.mismatched]
+        lines += [f"unreadable: {s}" for s in self.unreadable]
+        return lines
+
+    def summary(self) -> str:
+        state = "ok" if self.ok else f"{len(self.problems())} problem(s)"
+        return f"{state}: checked {self.files} files and {self.passages} passages"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in ("mismatched", "unreadable"):
+            out[key] = [{"path": s.path, "reason": s.reason} for s in getattr(self, key)]
+        out["ok"] = self.ok
         return out

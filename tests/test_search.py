@@ -130,6 +130,7 @@ def test_public_names_are_pinned() -> None:
             "Passage", "Citation", "Hit", "SearchResults", "PassageContext", "Skipped", "IndexReport",
             "Settings", "read_corpus", "source_text", "split_article", "Index", "open_index",
             "create_index", "build_index", "Searcher", "search", "search_batch", "show",
+            "CheckReport", "check_index", "repair_index",
         ]
     )
     for name in searchkit.__all__:

@@ -39,6 +39,7 @@ __all__ = [
     "load_metadata",
     "source_text",
     "decode",
+    "probe_file",
 ]
 
 METADATA_FILE = "metadata.jsonl"
@@ -203,6 +204,20 @@ def _read_error(source: str, exc: OSError) -> CorpusError:
     if isinstance(exc, FileNotFoundError):
         return CorpusError(f"{source}: vanished while indexing; run the command again")
     return CorpusError(f"{source}: cannot read ({exc.strerror or exc}); check its permissions")
+
+
+def probe_file(file: CorpusFile) -> str:
+    """The content hash of ``file`` (as ``FileRead.digest``), read in chunks.
+
+    Raises ``CorpusError`` for what ``read_file`` refuses outright: a file that is
+    unreadable, gone, binary, empty, or too large for one article.
+    """
+    if not file.source.lower().endswith(".jsonl") and file.size > MAX_ARTICLE_BYTES:
+        raise CorpusError(f"{file.source}: too large for one article; split it")
+    digest = _stream_digest(file)
+    if file.size == 0:
+        raise CorpusError(f"{file.source}: empty file; nothing to index")
+    return digest
 
 
 def _stream_digest(file: CorpusFile) -> str:

@@ -1,0 +1,123 @@
+"""Verify an index against its corpus, and repair what is stale.
+
+``check_index`` reports files added, changed or deleted since the last build,
+passages whose citation no longer matches ``source_text(...)[start:end]``, corpus
+entries that cannot be read, and an index built with other settings or another
+schema. ``repair_index`` re-indexes exactly what the check found stale (or
+rebuilds, when the settings differ). This is what ``searchkit check`` runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable
+
+from .errors import CorpusError, IndexMismatchError
+from .index import LOCK_TIMEOUT, build_index, file_state, open_index
+from .ingest import CorpusFile, list_files, load_metadata, read_file, source_text
+from .models import CheckReport, IndexReport, Passage, Skipped
+from .settings import Settings
+
+__all__ = ["check_index", "repair_index"]
+
+
+def check_index(
+    corpus: str | os.PathLike[str] = "corpus",
+    index: str | os.PathLike[str] = "index",
+    settings: Settings | None = None,
+) -> CheckReport:
+    """Compare the index in ``index`` with ``corpus`` as it is now; change nothing.
+
+    With ``settings``, an index built with other index-time settings is reported
+    (without, the recorded settings are taken as meant). Raises
+    ``IndexNotFoundError`` when there is no searchkit index to check.
+    """
+    try:
+        ix = open_index(index, settings)
+    except IndexMismatchError as exc:
+        return CheckReport(settings=(str(exc),))
+    files, unreadable = list_files(corpus)
+    sidecar, sidecar_problems = load_metadata(corpus)
+    with ix:
+        manifest = ix.manifest()
+        added: list[CorpusFile] = []
+        changed: list[CorpusFile] = []
+        same: list[CorpusFile] = []
+        for file in files:
+            try:
+                state = file_state(file, manifest.get(file.source), sidecar)
+            except CorpusError as exc:
+                unreadable.append(Skipped(file.source, str(exc).split(": ", 1)[-1]))
+                continue
+            {"added": added, "changed": changed, "unchanged": same}[state].append(file)
+            if state == "unchanged":  # what could not be indexed last time is still missing
+                unreadable.extend(Skipped(p, r) for p, r in manifest[file.source].get("problems", []))
+        present = {f.source for f in files}
+        unread = [p.path.rstrip("/") + "/" for p in unreadable]
+        deleted = sorted(
+            s for s in manifest if s not in present and not any((s + "/").startswith(u) for u in unread)
+        )
+        mismatched: list[Skipped] = []
+        passages = 0
+        for file in same:
+            stored = ix.stored_passages(file.source)
+            passages += len(stored)
+            mismatched.extend(_citation_problems(corpus, file, stored, sidecar))
+    return CheckReport(
+        added=tuple(f.source for f in added),
+        changed=tuple(f.source for f in changed),
+        deleted=tuple(deleted),
+        mismatched=tuple(mismatched),
+        unreadable=tuple([*unreadable, *sidecar_problems]),
+        files=len(files),
+        passages=passages,
+    )
+
+
+def _citation_problems(
+    corpus: str | os.PathLike[str], file: CorpusFile, stored: list[Passage], sidecar: dict[str, dict[str, str]]
+) -> Iterable[Skipped]:
+    """Passages of one unchanged file whose text is not what their offsets cite."""
+    if not stored:
+        return
+    by_doc: dict[str, list[Passage]] = defaultdict(list)
+    for passage in stored:
+        by_doc[passage.doc_id].append(passage)
+    try:
+        if file.source.lower().endswith(".jsonl"):
+            # Streamed for a large file: one article (line) at a time.
+            texts: Iterable[tuple[str, str]] = ((a.doc_id, a.text) for a in read_file(file, sidecar).articles)
+        else:
+            texts = [(doc_id, source_text(corpus, file.source, doc_id)) for doc_id in by_doc]
+        for doc_id, text in texts:
+            for passage in by_doc.pop(doc_id, []):
+                if text[passage.start : passage.end] != passage.text:
+                    yield Skipped(
+                        file.source,
+                        f"passage {passage.passage_id} ({passage.start}:{passage.end}) no longer matches its source",
+                    )
+    except CorpusError as exc:
+        yield Skipped(file.source, f"cannot check its citations ({exc})")
+        return
+    for doc_id, passages in by_doc.items():
+        yield Skipped(file.source, f"{len(passages)} passage(s) of {doc_id!r} cite an article no longer in the file")
+
+
+def repair_index(
+    corpus: str | os.PathLike[str] = "corpus",
+    index: str | os.PathLike[str] = "index",
+    report: CheckReport | None = None,
+    settings: Settings | None = None,
+    *,
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> IndexReport:
+    """Re-index what ``report`` (by default a fresh check) found stale: added,
+    changed and deleted files and files with mismatched citations; rebuild when the
+    settings or schema differ."""
+    report = report or check_index(corpus, index, settings)
+    if report.settings:
+        return build_index(corpus, index, settings, rebuild=True, lock_timeout=lock_timeout)
+    stale = {s.path for s in report.mismatched if (Path(corpus) / s.path).is_file()}
+    return build_index(corpus, index, settings, reindex=stale, lock_timeout=lock_timeout)
