@@ -133,7 +133,13 @@ class Searcher:
                 searcher.close()
             searcher = self.index.whoosh.searcher(weighting=weighting)
         elif not searcher.up_to_date():
-            searcher = searcher.refresh()
+            if searcher.reader().segments() is None:
+                # An empty index's reader has no segments for refresh() to reuse (it
+                # raised TypeError on every later search): open a new searcher instead.
+                searcher.close()
+                searcher = self.index.whoosh.searcher(weighting=weighting)
+            else:
+                searcher = searcher.refresh()
         self._local.searcher = searcher
         self._local.built = built
         return searcher

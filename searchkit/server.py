@@ -175,8 +175,13 @@ def create_app(
     def spec(request: Request) -> Response:
         return JSONResponse(openapi())
 
-    async def library_error(request: Request, exc: Exception) -> Response:
-        return _error(500, str(exc))
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        # The other library errors mean the index cannot be read (removed, replaced by another).
+        return _error(503, str(exc))
+
+    async def crashed(request: Request, exc: Exception) -> Response:
+        # Still logged with its traceback by Starlette; the client gets JSON, not a bare page.
+        return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -200,7 +205,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        exception_handlers={SearchkitError: library_error},
+        exception_handlers={SearchkitError: unavailable, Exception: crashed},
         lifespan=lifespan,
     )
     app.state.searcher = searcher
@@ -248,7 +253,10 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-_ERRORS = {"400": _json(_ref("Error"), "The query or a parameter is not acceptable; the message says why.")}
+_ERRORS = {
+    "400": _json(_ref("Error"), "The query or a parameter is not acceptable; the message says why."),
+    "503": _json(_ref("Error"), "The index cannot be read right now (removed, or not a searchkit index)."),
+}
 
 
 def openapi() -> dict[str, Any]:
@@ -283,7 +291,7 @@ def openapi() -> dict[str, Any]:
                 "operationId": "show_passage",
                 "parameters": [passage_param],
                 "responses": {"200": _json(_ref("PassageContext"), "The passage in context."),
-                              "404": _json(_ref("Error"), "No passage has this id.")},
+                              "404": _json(_ref("Error"), "No passage has this id."), "503": _ERRORS["503"]},
             }},
             "/passages/{passage_id}/source": {"get": {
                 "summary": "The source article with the cited passage highlighted (HTML, for people)",

@@ -7,9 +7,11 @@ import html
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -192,6 +194,50 @@ def test_rebuilt_and_updated_index_seen_without_restart(built: Path, corpus: Pat
             assert [h["source"] for h in get_json(base + q("wombat"))[1]["hits"]] == ["wombat.txt"]
         hit = get_json(base + q("wombat"))[1]["hits"][0]
         assert get(base + f"/passages/{hit['passage_id']}/source")[0] == 200
+
+
+def test_requests_during_rebuilds_never_fail(built: Path, corpus: Path) -> None:
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def ask(base: str) -> None:
+        while not stop.is_set():
+            statuses.append(get(base + q("senate resolution", limit=5))[0])
+
+    with live_server(create_app(built, corpus)) as base:
+        threads = [threading.Thread(target=ask, args=(base,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        try:
+            for _ in range(3):
+                searchkit.build_index(corpus, built, rebuild=True)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(30)
+        # Every thread answers from the finished index afterwards.
+        after = [get_json(base + q("senate resolution", limit=5)) for _ in range(8)]
+    assert statuses and set(statuses) == {200}
+    assert all(status == 200 and data["hits"] for status, data in after)
+
+
+def test_an_index_empty_at_start_is_filled_later(corpus: Path, tmp_path: Path) -> None:
+    index = tmp_path / "empty-index"
+    searchkit.create_index(index).close()
+    with live_server(create_app(index, corpus)) as base:
+        before = [get_json(base + q(QUESTION)) for _ in range(4)]
+        searchkit.build_index(corpus, index)
+        after = [get_json(base + q(QUESTION)) for _ in range(4)]
+    assert all(status == 200 and data["hits"] == [] for status, data in before)
+    assert all(status == 200 and "Pat Toomey" in data["hits"][0]["text"] for status, data in after)
+
+
+def test_a_removed_index_is_503_not_a_crash(built: Path, corpus: Path) -> None:
+    with live_server(create_app(built, corpus)) as base:
+        assert get(base + q("senate"))[0] == 200
+        shutil.rmtree(built)
+        status, _, body = get(base + "/health")
+    assert status == 503 and json.loads(body)["status"] == "unavailable"
 
 
 def _free_port() -> int:
