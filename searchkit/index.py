@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import whoosh.index
 from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import CLEAR
 
 from . import __version__, analysis
 from .errors import CorpusError, IndexLockedError, IndexMismatchError, IndexNotFoundError
@@ -128,6 +130,7 @@ def write_lock(path: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT) -> I
         if fd is not None:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        _settle(path)
         yield
     finally:
         lock.release()
@@ -381,6 +384,7 @@ class Index:
         progress: Progress | None,
         commit_every: int,
         reindex: set[str],
+        fresh: bool = False,
     ) -> IndexReport:
         # Imported here so that opening an index to search never loads the ingesters.
         from .ingest import list_files, load_metadata, read_file
@@ -393,8 +397,11 @@ class Index:
         warnings: list[Skipped] = []
         writer = self._writer()
         pending = 0  # files changed since the last commit
+        if fresh:  # a rebuild: one commit that replaces every old segment, or nothing
+            commit_every = sys.maxsize
+            getattr(writer, "_base", writer).mergetype = CLEAR  # a ParallelWriter commits through its base
         try:
-            manifest = self._load_manifest()
+            manifest = {} if fresh else self._load_manifest()
             new_manifest: dict[str, dict[str, Any]] = {}
             owners = {d: s for s, e in manifest.items() for d in e.get("doc_ids", [])}
             added: list[str] = []
@@ -472,10 +479,12 @@ class Index:
                     continue
                 writer.delete_by_term("source", source)
                 removed.append(source)
-            if pending or removed:
+            if pending or removed or fresh:
                 writer.commit()
             else:
                 writer.cancel()
+            if fresh:
+                _settle(self.path)
             if added or updated or removed:
                 self._save_stems()
             self._save_manifest(new_manifest)
@@ -575,7 +584,54 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
         raise IndexNotFoundError(f"{file} cannot be read ({exc}); rebuild with: searchkit index --rebuild") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise IndexNotFoundError(f"{file} is not a searchkit settings file; use another --index folder")
+    rebuilding = data.pop("rebuilding", None)
+    if isinstance(rebuilding, dict) and _generation(path) < rebuilding.get("generation", 0):
+        # A rebuild has not committed (yet, or ever): the index on disk is the previous one.
+        return {"format": FORMAT, **rebuilding.get("previous", {})}
     return data
+
+
+def _generation(path: Path) -> int:
+    """The index's latest generation, from the file names alone (nothing unpickled)."""
+    return int(whoosh.index.TOC._latest_generation(FileStorage(str(path)), whoosh.index._DEF_INDEX_NAME))
+
+
+def _settle(path: Path) -> None:
+    """Under the write lock: record the settings that really hold, dropping the note of
+    a rebuild that finished or died (so a later commit cannot make it look finished)."""
+    file = path / SETTINGS_FILE
+    try:
+        if "rebuilding" not in json.loads(file.read_text(encoding="utf-8")):
+            return
+    except (OSError, ValueError, TypeError):
+        return
+    _write_json(file, _read_settings_file(path))
+
+
+def _settings_record(settings: Settings) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "searchkit_version": __version__,
+        "settings": settings.index_time(),
+    }
+
+
+def _start_rebuild(path: Path, settings: Settings) -> Index:
+    """Get ready to replace the index in ``path`` in one commit; the caller holds its lock.
+
+    Nothing changes on disk but a note in the settings file: the new settings hold
+    from the next generation, the previous ones until then. Readers and a crash see
+    the old index until the commit (``Index._update`` with ``fresh=True``), then the
+    new one whole.
+    """
+    previous = {k: v for k, v in _read_settings_file(path).items() if k != "format"}
+    record = _settings_record(settings)
+    record["rebuilding"] = {"generation": _generation(path) + 1, "previous": previous}
+    _write_json(path / SETTINGS_FILE, record)
+    # Writers of this index (and forked workers) take the new schema, not the pickled one.
+    ix = whoosh.index.FileIndex(FileStorage(str(path)), schema=build_schema(settings))
+    return Index(path, ix, settings)
 
 
 def open_index(path: str | os.PathLike[str] = "index", settings: Settings | None = None) -> Index:
@@ -659,12 +715,7 @@ def _create_locked(path: Path, settings: Settings) -> Index:
     segments at the next commit. Generations only grow, so an old manifest is
     never taken for the new index's.
     """
-    recorded = {
-        "format": FORMAT,
-        "schema_version": SCHEMA_VERSION,
-        "searchkit_version": __version__,
-        "settings": settings.index_time(),
-    }
+    recorded = _settings_record(settings)
     storage = FileStorage(str(path))
     if whoosh.index.exists_in(str(path)):
         generation = whoosh.index.TOC._latest_generation(storage, whoosh.index._DEF_INDEX_NAME)
@@ -698,8 +749,8 @@ def build_index(
     """Build the index for ``corpus`` in ``index``, or bring an existing one up to date.
 
     ``rebuild=True`` starts from an empty index (needed after changing index-time
-    settings); the old index keeps answering searches until the first commit of the
-    new one. One process writes at a time: this waits up to ``lock_timeout``
+    settings) in a single commit: readers, and a run that is killed, see the old
+    index until the new one is complete. One process writes at a time: this waits up to ``lock_timeout``
     seconds, then raises ``IndexLockedError``. See ``Index.update`` for
     ``commit_every`` and ``reindex``. This is what ``searchkit index`` runs.
     """
@@ -712,12 +763,15 @@ def build_index(
         _prepare_folder(path)
     with write_lock(path, lock_timeout):
         # Decided under the lock: another process may have built the index meanwhile.
-        if rebuild or not _has_index(path):
+        fresh = rebuild and _has_index(path)
+        if fresh:
+            ix = _start_rebuild(path, settings or Settings())
+        elif not _has_index(path):
             ix = _create_locked(path, settings or Settings())
         else:
             ix = open_index(path, settings)
         with ix:
-            return ix._update(corpus, progress=progress, commit_every=commit_every, reindex=set(reindex))
+            return ix._update(corpus, progress=progress, commit_every=commit_every, reindex=set(reindex), fresh=fresh)
 
 
 def ensure_index(

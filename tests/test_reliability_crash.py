@@ -122,10 +122,11 @@ def test_sigkill_at_random_moments_never_corrupts(tmp_path: Path) -> None:
         assert sorted(found) == names[:now], f"not a prefix of the sorted files {where}"
         for source, passages in found.items():
             assert passages == reference[source], f"{source} is torn or wrong {where}"
-        start = 0 if rebuild else indexed
-        commits = {min(start + m * COMMIT_EVERY, len(names)) for m in range(len(names) + 1)}
-        # The CLI commits only at the end (its default batch is larger than this corpus).
-        commits = {start, len(names)} if how == "cli" else commits
+        commits = {min(indexed + m * COMMIT_EVERY, len(names)) for m in range(len(names) + 1)}
+        if rebuild or how == "cli":
+            # A rebuild is one commit: the old index until then, the whole new one after.
+            # The CLI commits only at the end too (its default batch is larger than this corpus).
+            commits = {indexed, len(names)}
         assert now in commits | {indexed}, f"{now} files is no complete commit {where}"
         indexed = now
 
@@ -134,3 +135,37 @@ def test_sigkill_at_random_moments_never_corrupts(tmp_path: Path) -> None:
     assert passages_by_source(index) == reference, f"did not converge (seed {seed})"
     again = searchkit.build_index(corpus, index)
     assert not again.changed and len(again.unchanged) == len(names)
+
+
+def _rebuild_then_die(corpus: str, index: str, at: int) -> None:
+    def progress(done: int, total: int) -> None:
+        if done == at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    searchkit.build_index(corpus, index, searchkit.Settings(stemmer="snowball"), rebuild=True, progress=progress)
+
+
+def test_killed_rebuild_with_new_settings_keeps_the_old_index(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    names = make_corpus(corpus, random.Random(7))
+    index = tmp_path / "index"
+    searchkit.build_index(corpus, index)
+    before = passages_by_source(index)
+    process = multiprocessing.get_context("fork").Process(target=_rebuild_then_die, args=(str(corpus), str(index), 20))
+    process.start()
+    process.join()
+    assert process.exitcode == -signal.SIGKILL
+    # Readers still get the old index with the settings it was built with.
+    assert searchkit.open_index(index).settings.stemmer == "porter"
+    assert passages_by_source(index) == before
+    # An ordinary update after the dead rebuild must not make its settings look finished.
+    (corpus / names[0]).write_text("Changed\n\nThe glacier melted into the harbour.\n", encoding="utf-8")
+    searchkit.build_index(corpus, index)
+    assert searchkit.open_index(index).settings.stemmer == "porter"
+    assert searchkit.search("glacier melted", index=index)[0].source == names[0]
+    # A rebuild that completes switches everything at once.
+    report = searchkit.build_index(corpus, index, searchkit.Settings(stemmer="snowball"), rebuild=True)
+    assert len(report.added) == len(names)
+    assert searchkit.open_index(index).settings.stemmer == "snowball"
+    assert sorted(passages_by_source(index)) == names
+    assert searchkit.check_index(corpus, index).ok
