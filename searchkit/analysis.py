@@ -8,7 +8,6 @@ word is met whose stem is not known yet.
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any, Callable, Iterable, Iterator
 
@@ -45,7 +44,9 @@ def _load_stemmer(name: str) -> Callable[[str], str]:
         if name == "none":
             _STEMMERS[name] = lambda word: word
         elif name == "porter":
-            _STEMMERS[name] = _light_porter()().stem
+            from ._nltk import load
+
+            _STEMMERS[name] = load("nltk.stem.porter").PorterStemmer().stem
         elif name == "snowball":
             from nltk.stem.snowball import EnglishStemmer
 
@@ -57,47 +58,6 @@ def _load_stemmer(name: str) -> Callable[[str], str]:
         else:
             raise ValueError(f"unknown stemmer {name!r}")
     return _STEMMERS[name]
-
-
-def _light_porter() -> Any:
-    """NLTK's ``PorterStemmer`` without importing the rest of NLTK.
-
-    ``import nltk`` takes 1-2 s (it loads scipy, numpy and every corpus reader);
-    ``nltk/stem/porter.py`` itself needs only two small helper modules. It is loaded
-    under stand-in ``nltk`` and ``nltk.stem`` packages that are removed again
-    afterwards, with the helpers, so a later ``import nltk`` builds everything anew.
-    The stemming code is NLTK's own, so the stems are the same.
-    """
-    import importlib
-    import importlib.util
-    import sys
-    import types
-
-    if "nltk" in sys.modules:  # already paid for
-        from nltk.stem.porter import PorterStemmer
-
-        return PorterStemmer
-    before = set(sys.modules)
-    try:
-        spec = importlib.util.find_spec("nltk")
-        root = list(spec.submodule_search_locations or [])[0] if spec else None
-        if root is None:
-            raise ImportError("nltk is not installed")
-        for name, folder in (("nltk", root), ("nltk.stem", os.path.join(root, "stem"))):
-            package = types.ModuleType(name)
-            package.__path__ = [folder]
-            package.__package__ = name
-            sys.modules[name] = package
-        return importlib.import_module("nltk.stem.porter").PorterStemmer
-    except Exception:  # another NLTK layout: take the slow way below
-        pass
-    finally:
-        for name in set(sys.modules) - before:
-            if name == "nltk" or name.startswith("nltk."):
-                sys.modules.pop(name, None)
-    from nltk.stem.porter import PorterStemmer
-
-    return PorterStemmer
 
 
 def stem(word: str, stemmer: str = "porter") -> str:

@@ -30,12 +30,13 @@ _ABBREVIATIONS = (
 
 @lru_cache(maxsize=1)
 def _punkt() -> Any:
-    # Imported here: nltk is slow to import and only long paragraphs need it.
-    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+    # Loaded here, without the rest of NLTK: it is slow to import and only long paragraphs need it.
+    from ._nltk import load
 
-    params = PunktParameters()
+    punkt = load("nltk.tokenize.punkt")
+    params = punkt.PunktParameters()
     params.abbrev_types = set(_ABBREVIATIONS)
-    return PunktSentenceTokenizer(params)
+    return punkt.PunktSentenceTokenizer(params)
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

@@ -62,3 +62,25 @@ def test_importing_searchkit_loads_nothing_heavy() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.strip() == "[]"
     assert searchkit.read_corpus  # still there, loaded on first use
+
+
+def test_nltk_parts_load_alone_and_agree_with_full_nltk() -> None:
+    probe = (
+        "import sys\n"
+        "from searchkit.analysis import stem\n"
+        "from searchkit.passages import sentence_spans\n"
+        "text = 'Mr. Smith went to the U.S. in Jan. 2004. He came back! Did he? Yes.'\n"
+        "light = ([stem(w) for w in ('generously', 'condemnation', 'running')], sentence_spans(text))\n"
+        "print('nltk' in sys.modules)\n"
+        "import nltk\n"
+        "from nltk.stem.porter import PorterStemmer\n"
+        "from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer\n"
+        "from searchkit.passages import _ABBREVIATIONS\n"
+        "p = PunktParameters(); p.abbrev_types = set(_ABBREVIATIONS)\n"
+        "full = ([PorterStemmer().stem(w) for w in ('generously', 'condemnation', 'running')], "
+        "list(PunktSentenceTokenizer(p).span_tokenize(text)))\n"
+        "print(light == full, light)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True).stdout
+    assert out.splitlines()[0] == "False"  # neither part imported the whole of NLTK
+    assert out.splitlines()[1].startswith("True")
