@@ -591,9 +591,9 @@ def targets(data: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
 NOTES = """\
 ## Where the time goes, and why some targets are missed
 
-Profiles taken during the speed work (not part of the timed run above). Two changes came after the
-commit measured above and are not in its figures: the union matcher for queries and Punkt loaded
-without the rest of NLTK.
+Profiles taken during the speed work (not part of the timed run above). The run of 2026-11-22
+measured commit af87f9d: two later changes are not in its figures, the union matcher for queries and
+Punkt loaded without the rest of NLTK.
 
 - **Indexing** (`py-spy record -f raw -r 100 -- searchkit index` on BBC ×1, one process): Whoosh's
   segment flush at commit 45% (sorting the posting pool in `externalsort.SortingPool.items`, pickling
