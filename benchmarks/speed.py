@@ -646,7 +646,9 @@ def render(data: dict[str, Any]) -> str:
         "- Build: searchkit runs `searchkit index` on the corpus folder (its time includes reading the files and "
         "cutting passages, not Python start-up); the peers index the passages from memory. "
         "naive Whoosh = one writer, `add_document` per passage, `StemmingAnalyzer`, title and text fields; "
-        "SQLite FTS5 = `tokenize='porter'`, `bm25()`; tantivy = `en_stem`. Median over builds at ×1, one build above.",
+        "SQLite FTS5 = `tokenize='porter'`, `bm25()`; tantivy = `en_stem`. Median over builds at ×1, one build above. "
+        "Peak RSS = the largest sum of resident memory of the build process and its children, sampled every 50 ms "
+        "(searchkit's forked workers share most pages with their parent and are counted in full, so its figure is high).",
         f"- Queries: {data['scales'][0]['engines'].get(data['engines'][0], {}).get('queries', QUERY_COUNT)} random three-word "
         "queries (words of random passages, fixed seed), top 10; warm = index open, one warm-up pass, then "
         "per-query median of the timed passes; p50/p95 over queries. Batch = the whole set in one call, ms per query. "
