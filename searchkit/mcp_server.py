@@ -14,6 +14,7 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
 
 from . import Index, Searcher, __version__
 from .errors import SearchkitError
@@ -35,8 +36,10 @@ def create_server(index: Index | Searcher | str | os.PathLike[str]) -> MCPServer
     """The MCP server for ``index`` (an open ``Index``, a ``Searcher`` or a folder)."""
     searcher = index if isinstance(index, Searcher) else Searcher(index)
     server = MCPServer("searchkit", instructions=INSTRUCTIONS, version=__version__)
+    # Both tools only read the index on this machine: clients may call them without asking.
+    read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
-    @server.tool()
+    @server.tool(annotations=read_only)
     def search(query: str, limit: int = 5, syntax: bool = False) -> dict[str, Any]:
         """Find the passages that best answer ``query``, best first, each with its citation.
 
@@ -55,7 +58,7 @@ def create_server(index: Index | Searcher | str | os.PathLike[str]) -> MCPServer
             "hits": [hit.to_dict() for hit in results.hits],
         }
 
-    @server.tool()
+    @server.tool(annotations=read_only)
     def show_passage(passage_id: str) -> dict[str, Any]:
         """One passage by its passage_id (from search), with the passages before and after it
         in the same article and its full citation."""

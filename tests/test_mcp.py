@@ -22,13 +22,14 @@ QUESTION = "Who introduced Senate Resolution 211?"
 
 
 async def _calls(index: Path, calls: list[tuple[str, dict[str, Any]]]) -> tuple[list[str], list[Any]]:
+    """The names of the read-only tools, and the result of each call."""
     params = StdioServerParameters(command=sys.executable, args=["-m", "searchkit", "mcp", "--index", str(index)])
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
             await session.initialize()
-            tools = [tool.name for tool in (await session.list_tools()).tools]
+            tools = [tool for tool in (await session.list_tools()).tools if tool.annotations.read_only_hint]
             results = [await session.call_tool(name, arguments) for name, arguments in calls]
-    return tools, results
+    return [tool.name for tool in tools], results
 
 
 def run_calls(index: Path, *calls: tuple[str, dict[str, Any]]) -> tuple[list[str], list[Any]]:
