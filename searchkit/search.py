@@ -363,10 +363,13 @@ def search(
     limit: int = 10,
     syntax: bool = False,
     settings: Settings | None = None,
+    time_limit: float | None = None,
 ) -> SearchResults:
-    """Search the index in ``index`` (building it from ``corpus`` first if there is none)."""
+    """Search the index in ``index`` (building it from ``corpus`` first if there is none).
+
+    ``time_limit`` (seconds) returns the hits found by then, with ``timed_out=True``."""
     with Searcher(ensure_index(index, corpus), settings, close_index=True) as searcher:
-        return searcher.search(query, limit=limit, syntax=syntax)
+        return searcher.search(query, limit=limit, syntax=syntax, time_limit=time_limit)
 
 
 def search_batch(
@@ -377,10 +380,11 @@ def search_batch(
     limit: int = 10,
     syntax: bool = False,
     settings: Settings | None = None,
+    time_limit: float | None = None,
 ) -> list[SearchResults]:
     """``search`` for many queries; each item is a query or ``(query_id, query)``."""
     with Searcher(ensure_index(index, corpus), settings, close_index=True) as searcher:
-        return searcher.search_batch(queries, limit=limit, syntax=syntax)
+        return searcher.search_batch(queries, limit=limit, syntax=syntax, time_limit=time_limit)
 
 
 def show(passage_id: str, *, index: str | os.PathLike[str] = "index") -> PassageContext:

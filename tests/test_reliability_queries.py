@@ -37,7 +37,7 @@ QUERIES = st.one_of(SOUP, st.text(max_size=100))
 
 def check_answer(searcher: searchkit.Searcher, query: str, syntax: bool) -> None:
     try:
-        results = searcher.search(query, syntax=syntax, limit=3, time_limit=10)
+        results = searcher.search(query, syntax=syntax, limit=3)
     except searchkit.QueryError as exc:
         message = str(exc)
         assert message and "\n" not in message and len(message) < 400, message
