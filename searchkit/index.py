@@ -146,6 +146,7 @@ def _passage_document(passage: Passage, digest: str) -> dict[str, Any]:
         "end": passage.end,
         "title": passage.title,
         "text": passage.text,
+        "content": f"{passage.title}\n{passage.text}",
         "metadata": dict(passage.metadata),
         # "<content sha256> <sidecar metadata hash>" of the file, for rebuilding the manifest.
         "file_digest": digest,

@@ -14,7 +14,7 @@ from .settings import Settings
 
 __all__ = ["SCHEMA_VERSION", "build_schema", "FIELDS", "SEARCH_FIELDS"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Fields a query in syntax mode may name.
 FIELDS = ("text", "title", "author", "publisher", "date", "doc_id", "source", "passage_id")
@@ -34,6 +34,9 @@ def build_schema(settings: Settings) -> Schema:
         end=STORED(),
         title=TEXT(analyzer=english, stored=True),
         text=TEXT(analyzer=english, stored=True, phrase=True),
+        # Title and passage text as one field: scoring them as one beats summing two
+        # fields' BM25 (Settings.one_field; measured in docs/QUALITY.md).
+        content=TEXT(analyzer=english, phrase=False),
         author=TEXT(analyzer=names),
         publisher=TEXT(analyzer=names),
         date=ID(),

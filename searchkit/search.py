@@ -159,11 +159,36 @@ class Searcher:
         for s in stems:
             counts[s] = counts.get(s, 0) + 1
         clauses = []
+        body = "content" if self.settings.one_field else "text"
         for term, count in counts.items():
-            clauses.append(wq.Term("text", term, boost=float(count)))
+            clauses.append(wq.Term(body, term, boost=float(count)))
             if self.settings.title_boost > 0:
                 clauses.append(wq.Term("title", term, boost=float(count) * self.settings.title_boost))
-        return wq.Or(clauses), set(counts)
+        if self.settings.proximity_boost > 0:
+            # Neighbouring query words that also stand near each other in a passage earn a bonus.
+            for first, second in sorted({pair for pair in zip(stems, stems[1:]) if pair[0] != pair[1]}):
+                clauses.append(
+                    wq.Phrase("text", [first, second], slop=self.settings.proximity_slop,
+                              boost=self.settings.proximity_boost)
+                )
+        query = wq.Or(clauses)
+        if self.settings.feedback_docs > 0 and self.settings.feedback_terms > 0:
+            query = self._expand(query)
+        return query, set(counts)
+
+    def _expand(self, query: Any) -> Any:
+        """Pseudo-relevance feedback: add the key terms (Bo1) of the best passages
+        for ``query``, each weighted by its normalised Bo1 score."""
+        searcher = self._searcher()
+        top = searcher.search(query, limit=self.settings.feedback_docs)
+        docnums = [hit.docnum for hit in top]
+        if not docnums:
+            return query
+        extra = [
+            wq.Term("text", term, boost=self.settings.feedback_weight * weight)
+            for term, weight in searcher.key_terms(docnums, "text", numterms=self.settings.feedback_terms)
+        ]
+        return wq.Or([query, *extra])
 
     def _syntax_query(self, text: str) -> tuple[Any, set[str]]:
         schema = self.index.whoosh.schema

@@ -27,11 +27,17 @@ class Settings:
     boundaries into pieces of about ``target_chars``.
     Analysis: ``stemmer`` is the NLTK stemmer used for text and queries.
     Ranking: BM25F with ``k1`` and ``b``; ``title_boost`` weighs title matches;
+    ``one_field`` scores the article title and the passage text as one field
+    (plus ``title_boost`` times a title-only match) instead of two.
     ``stopwords`` drops English function words from plain-words queries (unless
     that leaves nothing). ``idf`` is "lucene" (BM25's log(1 + (N - n + 0.5) /
     (n + 0.5))) or "whoosh" (log(N / (n + 1)) + 1); ``title_b`` is the length
-    normalisation of the title field. docs/QUALITY.md has the measurements behind
-    each default.
+    normalisation of the title field. ``proximity_boost`` weighs a bonus for
+    neighbouring query words found within ``proximity_slop`` words of each other.
+    Pseudo-relevance feedback (off when ``feedback_docs`` is 0) adds the
+    ``feedback_terms`` best Bo1 key terms of the ``feedback_docs`` best passages,
+    weighted ``feedback_weight`` times their normalised score.
+    docs/QUALITY.md has the measurements behind each default.
     """
 
     min_chars: int = 250
@@ -40,10 +46,16 @@ class Settings:
     stemmer: str = "porter"
     k1: float = 1.2
     b: float = 0.75
-    title_boost: float = 1.0
+    title_boost: float = 0.25
     stopwords: bool = True
+    one_field: bool = True
     idf: str = "lucene"
     title_b: float = 0.75
+    proximity_boost: float = 0.0
+    proximity_slop: int = 3
+    feedback_docs: int = 5
+    feedback_terms: int = 10
+    feedback_weight: float = 0.5
 
     def __post_init__(self) -> None:
         if self.stemmer not in STEMMERS:

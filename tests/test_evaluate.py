@@ -28,7 +28,7 @@ from conftest import write  # noqa: E402
 JUDGED = Path(__file__).resolve().parent / "data" / "judged"
 #: nDCG@10 of the default settings on tests/data/judged, measured when the defaults were
 #: chosen; ranking changes that lower it must be deliberate (then measure again).
-JUDGED_NDCG10 = 0.8805
+JUDGED_NDCG10 = 0.8980
 
 
 def test_metrics_match_hand_computed_values() -> None:
