@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 from typing import Any, Iterable, Mapping, Sequence
 
 from whoosh import qparser, query as wq, scoring
@@ -39,6 +40,32 @@ MAX_LIMIT = 10_000
 #: Fuzzy terms (syntax mode) beyond these bounds take Whoosh minutes to expand.
 MAX_FUZZY_EDITS = 2
 MAX_FUZZY_CHARS = 40
+
+
+class _Deadline(TimeLimitCollector):
+    """Whoosh's time limit, read from the clock between hits.
+
+    Whoosh's own starts a timer thread per search and, in the main thread, installs
+    a SIGALRM handler that raises ``TimeLimit`` wherever the program happens to be
+    (even after the search, if the timer fires late) and replaces the host's handler.
+    """
+
+    def __init__(self, child: Any, time_limit: float) -> None:
+        super().__init__(child, time_limit, use_alarm=False)
+        self.deadline = 0.0
+
+    def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
+        self.child.prepare(top_searcher, q, context)
+        self.timedout = False
+        self.deadline = time.monotonic() + self.timelimit
+
+    def collect_matches(self) -> None:
+        child, deadline = self.child, self.deadline
+        for sub_docnum in child.matches():
+            if time.monotonic() > deadline:
+                self.timedout = True
+                raise TimeLimit
+            child.collect(sub_docnum)
 
 
 def _shown(text: str) -> str:
@@ -278,7 +305,7 @@ class Searcher:
         while True:
             collector = searcher.collector(limit=want)
             if time_limit is not None:
-                collector = TimeLimitCollector(collector, timelimit=time_limit)
+                collector = _Deadline(collector, time_limit)
             try:
                 searcher.search_with_collector(parsed, collector)
             except TimeLimit:

@@ -118,7 +118,7 @@ def test_readers_answer_during_a_write_and_see_it_after_commit(built: Path, corp
     writer.join()
     assert writer.exitcode == 0 and seen["before"] > 0
     hits = searcher.search("zeppelin harbour", limit=50)
-    assert len({h.doc_id for h in hits}) == 20
+    assert len({h.doc_id for h in hits if h.doc_id.startswith("new")}) == 20
     searcher.close()
 
 
@@ -137,9 +137,11 @@ def test_cli_search_answers_while_the_index_is_locked(built: Path) -> None:
 
 
 def test_many_threads_share_one_searcher_during_commits(built: Path, corpus: Path) -> None:
-    queries = ["Chechnya", "human rights", "Senate resolution", "Toomey Markey", "G20 letter", "prison cellar"]
+    queries = ["Chechnya", "human rights", "Senate resolution", "Toomey OR Markey", "G20", "prison OR cellar"]
     searcher = searchkit.Searcher(built)
-    expected = {q: {h.passage_id: h.text for h in searcher.search(q, limit=100)} for q in queries}
+    # Syntax mode: what matches is fixed by the words (plain mode may add feedback terms).
+    expected = {q: {h.passage_id: h.text for h in searcher.search(q, limit=100, syntax=True)} for q in queries}
+    assert all(expected.values())
     errors: list[BaseException] = []
     stop = threading.Event()
 
@@ -147,7 +149,7 @@ def test_many_threads_share_one_searcher_during_commits(built: Path, corpus: Pat
         try:
             while not stop.is_set():
                 for q in queries:
-                    hits = searcher.search(q, limit=100).hits
+                    hits = searcher.search(q, limit=100, syntax=True).hits
                     # Commits below only add zeppelin stories: scores move, what matches cannot.
                     assert {h.passage_id: h.text for h in hits} == expected[q], q
                     assert searcher.show(hits[0].passage_id).passage.text == hits[0].text
@@ -164,7 +166,7 @@ def test_many_threads_share_one_searcher_during_commits(built: Path, corpus: Pat
     for t in threads:
         t.join()
     assert not errors, errors[0]
-    assert len(searcher.search("zeppelin", limit=10).hits) == 3
+    assert len(searcher.search("zeppelin", limit=10, syntax=True).hits) == 3
     searcher.close()
 
 
