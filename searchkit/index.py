@@ -592,6 +592,30 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
     return data
 
 
+class _FileIndex(whoosh.index.FileIndex):
+    """Whoosh's index, with its table of contents read as its readers are: Whoosh finds
+    the latest generation's file name, then opens it, and a commit in between deletes
+    it. Its ``reader()`` retries for that; ``schema`` and opening did not."""
+
+    def _read_toc(self) -> Any:
+        return _retrying(super()._read_toc)
+
+
+def _retrying(read: Callable[[], Any]) -> Any:
+    for attempt in range(20):
+        try:
+            return read()
+        except FileNotFoundError:
+            if attempt == 19:
+                raise
+            time.sleep(0.01)
+
+
+def _open_whoosh(path: Path, schema: Any = None) -> Any:
+    """The Whoosh index in ``path`` (``schema`` replaces the pickled one, for a rebuild)."""
+    return _retrying(lambda: _FileIndex(FileStorage(str(path)), schema=schema))
+
+
 def _generation(path: Path) -> int:
     """The index's latest generation, from the file names alone (nothing unpickled)."""
     return int(whoosh.index.TOC._latest_generation(FileStorage(str(path)), whoosh.index._DEF_INDEX_NAME))
@@ -631,7 +655,7 @@ def _start_rebuild(path: Path, settings: Settings) -> Index:
     record["rebuilding"] = {"generation": _generation(path) + 1, "previous": previous}
     _write_json(path / SETTINGS_FILE, record)
     # Writers of this index (and forked workers) take the new schema, not the pickled one.
-    ix = whoosh.index.FileIndex(FileStorage(str(path)), schema=build_schema(settings))
+    ix = _open_whoosh(path, build_schema(settings))
     return Index(path, ix, settings)
 
 
@@ -663,7 +687,7 @@ def open_index(path: str | os.PathLike[str] = "index", settings: Settings | None
     else:
         settings = settings
     try:
-        ix = whoosh.index.open_dir(str(path))
+        ix = _open_whoosh(path)
     except Exception as exc:  # Whoosh raises many kinds for a damaged folder
         raise IndexNotFoundError(
             f"the index at {path} cannot be opened ({type(exc).__name__}); "
@@ -721,12 +745,13 @@ def _create_locked(path: Path, settings: Settings) -> Index:
     if whoosh.index.exists_in(str(path)):
         generation = whoosh.index.TOC._latest_generation(storage, whoosh.index._DEF_INDEX_NAME)
         whoosh.index.TOC(build_schema(settings), [], generation + 1).write(storage, whoosh.index._DEF_INDEX_NAME)
-        ix = whoosh.index.FileIndex(storage)
+        ix = _open_whoosh(path)
         _write_json(path / SETTINGS_FILE, recorded)
     else:
         # The settings file first: Whoosh files without it would be refused as foreign.
         _write_json(path / SETTINGS_FILE, recorded)
-        ix = whoosh.index.create_in(str(path), build_schema(settings))
+        whoosh.index.create_in(str(path), build_schema(settings))
+        ix = _open_whoosh(path)
     return Index(path, ix, settings)
 
 
