@@ -85,6 +85,8 @@ def _is_empty_folder(path: Path) -> bool:
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # there os.kill(pid, 0) would terminate the process
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -129,7 +131,8 @@ def write_lock(path: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT) -> I
         fd = getattr(lock, "fd", None)
         if fd is not None:
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         _settle(path)
         yield
     finally:
