@@ -172,7 +172,7 @@ def test_many_threads_share_one_searcher_during_commits(built: Path, corpus: Pat
 
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    for n in range(400):
+    for n in range(200):
         write(corpus, f"{n:03d}.txt", f"Story {n}\n\n" + "The council met to discuss the harbour budget. " * 40)
     index = tmp_path / "index"
     process = subprocess.Popen(
@@ -197,4 +197,4 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     with write_lock(index, 0):  # released
         pass
     report = searchkit.build_index(corpus, index)
-    assert len(report.added) + len(report.unchanged) == 400
+    assert len(report.added) + len(report.unchanged) == 200

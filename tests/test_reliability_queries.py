@@ -71,7 +71,7 @@ def test_generated_queries_never_crash(bundled_index: Path, syntax: bool) -> Non
     "query",
     [
         '"unbalanced quote', "(unbalanced (parens", "closing) only)", "NOT", "AND OR NOT", "the of and a",
-        "\x00\x01\x1b chechnya", "x" * 10_000, "Chechnya " * 1100, "foo:bar", "C++ NOT found", "title:",
+        "\x00\x01\x1b chechnya", "x" * 10_000, "Chechnya " * 300, "foo:bar", "C++ NOT found", "title:",
         '"' * 5001, "(" * 3000 + "a" + ")" * 3000, "abcdefghijklmnopqrstuvwxyz~9", "x" * 5000 + "~2",
     ],
 )
