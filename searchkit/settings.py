@@ -24,7 +24,8 @@ class Settings:
 
     Passages: paragraphs shorter than ``min_chars`` are merged with their
     neighbours; paragraphs longer than ``max_chars`` are cut at sentence
-    boundaries into pieces of about ``target_chars``.
+    boundaries into pieces of about ``target_chars`` (a whole paragraph, such as an
+    abstract, ranks better than its halves: docs/QUALITY.md).
     Analysis: ``stemmer`` is the NLTK stemmer used for text and queries.
     Ranking: BM25F with ``k1`` and ``b``; ``title_boost`` weighs title matches;
     ``one_field`` scores the article title and the passage text as one field
@@ -42,7 +43,7 @@ class Settings:
 
     min_chars: int = 250
     target_chars: int = 800
-    max_chars: int = 1200
+    max_chars: int = 2500
     stemmer: str = "porter"
     k1: float = 1.2
     b: float = 0.75
