@@ -23,6 +23,7 @@ import os
 import platform
 import random
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -506,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     args.scales = [int(s) for s in args.scales.split(",")]
     args.cold_at = [args.scales[0]]
     engines = available_engines(args.engines.split(","))
-    command = "python benchmarks/speed.py" + ("" if argv is None and len(sys.argv) == 1 else " " + " ".join(argv if argv is not None else sys.argv[1:]))
+    command = shlex.join(["python", "benchmarks/speed.py", *(sys.argv[1:] if argv is None else argv)])
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 
     def log(message: str) -> None:
@@ -607,9 +608,31 @@ Punkt loaded without the rest of NLTK.
   posting and segment code, which naive Whoosh pays too, with fewer fields (searchkit also stores
   offsets, metadata and digests per passage): two cores give at most 2x over one, so 3x naive Whoosh
   is out of reach without replacing Whoosh's codec.
-- **Checkpoints**: `searchkit index` commits every 1,000 changed files so a killed run keeps its work;
-  every commit makes segments that Whoosh's `MERGE_SMALL` later merges again. A one-process ×10 build
-  took 333 CPU-seconds, 17x the ×1 build's CPU time rather than 10x (`/usr/bin/time -v searchkit index`).
+- **Checkpoints and segments: why ×10 indexing is slow.** `searchkit index` commits every 1,000
+  changed files so that a killed run keeps its work; every commit adds segments (one per chunk) and
+  Whoosh's `MERGE_SMALL` merges them again, in the parent process. The ×10 build above took 770 s
+  (naive Whoosh, one commit: 227 s). The same ×10 build with one commit
+  (`build_index(corpus, index, commit_every=10**9)`, commit af87f9d) took 215 s wall, 160 s CPU, peak
+  RSS 196 MB for the largest process, but left 55 segments; queries pay per segment: CPU p50 417 ms on
+  those 55 segments, 139 ms on a three-segment ×10 index (40 queries, `time.process_time`). A
+  one-process ×10 build with checkpoints took 333 CPU-seconds, 17x its ×1 CPU time rather than 10x.
+  Merging the 55 segments into one afterwards (`writer.commit(optimize=True)`) took 183 s; queries on
+  the one segment: CPU p50 161 ms, no better than three segments, because at ×10 the duplicates
+  (next point) cost more than the segments.
+  Not done, and what would close most of the gap: during a build, checkpoint without merging and
+  merge once at the end (or merge in a worker while indexing goes on), and checkpoint by time rather
+  than every 1,000 files.
+- **Duplicates at scale: why ×10 queries are slow.** The ×10 and ×40 corpora repeat every passage 10
+  and 40 times under other ids; searchkit returns distinct texts only, so it asks Whoosh for 20, then
+  80, then 320 hits. At ×10 all 40 probed queries took those three rounds: 182 ms CPU per query
+  against 38 ms for one Whoosh search of the same query on the same index. Not done: a stored hash of
+  the text with Whoosh's collapse, or identical passages merged at index time (one passage, many
+  citations). Real collections have far fewer exact duplicates (BBC itself has 98 in 2,225).
+- **Incremental update** (`py-spy` on `searchkit index` after changing one ×10 article): 49% was
+  importing all of NLTK for Punkt (the article has a long paragraph), 17% walking the corpus folder
+  (22,250 files), 9% writing the manifest. With Punkt loaded alone (after af87f9d) the same update
+  took 1.0-1.7 s instead of 2.3-2.7 s on the loaded machine. At ×40 the folder walk and the manifest
+  grow four times.
 - **Queries** (`cProfile` over 200 queries at ×1): building the matchers and scoring (BM25F field
   lengths read per posting) take most of the time; highlighting the hits about 10%; reading stored
   fields about 5%. The number of segments weighs most: CPU p50 per query 10.4 ms with one segment,
