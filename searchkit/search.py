@@ -324,7 +324,9 @@ class Searcher:
                     break
             if len(hits) == limit or results.scored_length() < want or timed_out:
                 break
-            want *= 4
+            # Ask for as many more as the duplicates met so far suggest (at least four times as
+            # many): a corpus full of repeated passages then needs two rounds, not four.
+            want = max(want * 4, -(-limit * results.scored_length() // max(len(hits), 1)) * 5 // 4)
         return SearchResults(query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id)
 
     def search_batch(

@@ -84,3 +84,18 @@ def test_nltk_parts_load_alone_and_agree_with_full_nltk() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True).stdout
     assert out.splitlines()[0] == "False"  # neither part imported the whole of NLTK
     assert out.splitlines()[1].startswith("True")
+
+
+def test_many_copies_still_give_limit_distinct_passages(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    for copy in range(15):
+        for n in range(12):
+            path = corpus / f"c{copy:02d}" / f"a{n:02d}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"Harbour {n}\n\nThe harbour crane number {n} " + "lifted steel " * n + "today.\n", encoding="utf-8")
+    searchkit.build_index(corpus, tmp_path / "index")
+    with searchkit.Searcher(tmp_path / "index") as searcher:
+        hits = searcher.search("harbour crane steel", limit=10).hits
+        assert len(hits) == 10 and len({h.text for h in hits}) == 10
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        assert len(searcher.search("harbour", limit=50).hits) == 12  # every distinct text, once
