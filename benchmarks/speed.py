@@ -593,8 +593,8 @@ NOTES = """\
 ## Where the time goes, and why some targets are missed
 
 Profiles taken during the speed work (not part of the timed run above). The run of 2026-11-22
-measured commit af87f9d: two later changes are not in its figures, the union matcher for queries and
-Punkt loaded without the rest of NLTK.
+measured commit af87f9d: three later changes are not in its figures, the union matcher for queries,
+Punkt loaded without the rest of NLTK, and fewer duplicate-removal rounds (below).
 
 - **Indexing** (`py-spy record -f raw -r 100 -- searchkit index` on BBC ×1, one process): Whoosh's
   segment flush at commit 45% (sorting the posting pool in `externalsort.SortingPool.items`, pickling
@@ -625,7 +625,9 @@ Punkt loaded without the rest of NLTK.
 - **Duplicates at scale: why ×10 queries are slow.** The ×10 and ×40 corpora repeat every passage 10
   and 40 times under other ids; searchkit returns distinct texts only, so it asks Whoosh for 20, then
   80, then 320 hits. At ×10 all 40 probed queries took those three rounds: 182 ms CPU per query
-  against 38 ms for one Whoosh search of the same query on the same index. Not done: a stored hash of
+  against 38 ms for one Whoosh search of the same query on the same index. Since af87f9d the second
+  round asks for as many hits as the duplicates met suggest (two rounds instead of three or four):
+  135 ms instead of 215 ms CPU per query on a ×10 index, identical hits. Not done: a stored hash of
   the text with Whoosh's collapse, or identical passages merged at index time (one passage, many
   citations). Real collections have far fewer exact duplicates (BBC itself has 98 in 2,225).
 - **Incremental update** (`py-spy` on `searchkit index` after changing one ×10 article): 49% was
