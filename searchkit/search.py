@@ -205,7 +205,8 @@ class Searcher:
 
     def _expand(self, query: Any) -> Any:
         """Pseudo-relevance feedback: add the key terms (Bo1) of the best passages
-        for ``query``, each weighted by its normalised Bo1 score."""
+        for ``query``, each weighted by its normalised Bo1 score, to the score of the
+        passages that match ``query``."""
         searcher = self._searcher()
         top = searcher.search(query, limit=self.settings.feedback_docs)
         docnums = [hit.docnum for hit in top]
@@ -215,7 +216,8 @@ class Searcher:
             wq.Term("text", term, boost=self.settings.feedback_weight * weight)
             for term, weight in searcher.key_terms(docnums, "text", numterms=self.settings.feedback_terms)
         ]
-        return wq.Or([query, *extra])
+        # Expansion terms only re-rank: every hit still holds a word of the query.
+        return wq.AndMaybe(query, wq.Or(extra)) if extra else query
 
     def _syntax_query(self, text: str) -> tuple[Any, set[str]]:
         schema = self.index.whoosh.schema
