@@ -56,4 +56,4 @@ class PassageNotFoundError(SearchkitError):
 
 
 class EvaluationError(SearchkitError):
-    """A test collection (documents, queries or judgments) cannot be read."""
+    """A test collection cannot be read, or the metrics library is missing."""

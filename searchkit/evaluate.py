@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from .errors import QueryError, SearchkitError
+from .errors import EvaluationError, QueryError
 from .index import Index, create_index, open_index
 from .ingest.formats import iter_json_lines, jsonl_record
 from .ingest.text import make_article
@@ -62,10 +62,6 @@ MEASURES = (("ndcg@10", "nDCG@10"), ("recall@100", "R@100"), ("map", "AP"), ("mr
 DEFAULT_DEPTH = 1000
 
 Qrels = Mapping[str, Mapping[str, int]]
-
-
-class EvaluationError(SearchkitError):
-    """A test collection cannot be read, or the metrics library is missing."""
 
 
 @dataclass(frozen=True)
