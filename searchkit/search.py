@@ -15,6 +15,7 @@ released; no two hits of one list carry the same text.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
@@ -368,16 +369,8 @@ class Searcher:
         return Hit(
             rank=rank,
             score=round(float(score), 6),
-            passage_id=passage.passage_id,
-            doc_id=passage.doc_id,
-            ordinal=passage.ordinal,
-            title=passage.title,
-            text=passage.text,
-            source=passage.source,
-            start=passage.start,
-            end=passage.end,
-            metadata=passage.metadata,
             highlights=self.highlights(passage.text, terms),
+            **{f.name: getattr(passage, f.name) for f in dataclasses.fields(passage)},
         )
 
     def highlights(self, text: str, terms: set[str]) -> tuple[tuple[int, int], ...]:
