@@ -124,6 +124,9 @@ class Searcher:
             base = settings.with_changes(**base.index_time())
         self.settings = base
         self._local = threading.local()
+        # Every thread's searcher, so close() can close them all, not only its own.
+        self._open: dict[int, Any] = {}
+        self._open_lock = threading.Lock()
         self._analyzer = analyzer(self.settings.stemmer)
 
     def __enter__(self) -> "Searcher":
@@ -133,10 +136,11 @@ class Searcher:
         self.close()
 
     def close(self) -> None:
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is not None:
+        with self._open_lock:
+            searchers, self._open = list(self._open.values()), {}
+        for searcher in searchers:
             searcher.close()
-            self._local.searcher = None
+        self._local.searcher = None
         if self._owns_index:
             self.index.close()
 
@@ -170,6 +174,8 @@ class Searcher:
                 searcher = searcher.refresh()
         self._local.searcher = searcher
         self._local.built = built
+        with self._open_lock:
+            self._open[threading.get_ident()] = searcher
         return searcher
 
     # --- queries -------------------------------------------------------------------

@@ -136,3 +136,23 @@ def test_public_names_are_pinned() -> None:
     for name in searchkit.__all__:
         assert hasattr(searchkit, name)
     assert all(issubclass(getattr(searchkit, n), searchkit.SearchkitError) for n in searchkit.__all__ if n.endswith("Error"))
+
+
+def test_close_closes_every_threads_searcher(bundled_index: Path) -> None:
+    import threading
+
+    searcher = searchkit.Searcher(bundled_index)
+    opened = []
+
+    def work() -> None:
+        searcher.search("Chechnya")
+        opened.append(searcher._local.searcher)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(opened) == 3 and all(not s.is_closed for s in opened)
+    searcher.close()
+    assert all(s.is_closed for s in opened)
