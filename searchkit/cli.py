@@ -20,7 +20,7 @@ import click
 
 from . import __version__
 from .errors import QueryError, SearchkitError
-from .index import SETTINGS_FILE, build_index, ensure_index
+from .index import LOCK_TIMEOUT, SETTINGS_FILE, build_index, ensure_index
 from .models import Hit, IndexReport, PassageContext, SearchResults
 from .search import Searcher, parse_queries
 
@@ -46,6 +46,13 @@ def corpus_option(f: Callable[..., Any]) -> Callable[..., Any]:
         "--corpus", "corpus_dir", default="corpus", show_default=True, envvar="SEARCHKIT_CORPUS",
         type=click.Path(path_type=Path),
         help="Corpus folder of .txt/.md/.html/.jsonl articles (or set SEARCHKIT_CORPUS).",
+    )(f)
+
+
+def lock_timeout_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--lock-timeout", type=float, default=LOCK_TIMEOUT, show_default=True,
+        help="Seconds to wait for another process that is writing the index.",
     )(f)
 
 
@@ -242,8 +249,7 @@ def main() -> None:
 @corpus_option
 @index_option
 @click.option("--rebuild", is_flag=True, help="Start from an empty index (after changing settings).")
-@click.option("--lock-timeout", type=float, default=10.0, show_default=True,
-              help="Seconds to wait for another process that is writing the index.")
+@lock_timeout_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @format_option(("text", "json"))
 @handle_errors
@@ -312,8 +318,7 @@ def search_command(query: str | None, index_dir: Path, corpus_dir: Path, limit: 
 @corpus_option
 @index_option
 @click.option("--repair", is_flag=True, help="Re-index what is stale (rebuild if the settings differ), then check again.")
-@click.option("--lock-timeout", type=float, default=10.0, show_default=True,
-              help="Seconds --repair waits for another process that is writing the index.")
+@lock_timeout_option
 @format_option(("text", "json"))
 @handle_errors
 def check_command(corpus_dir: Path, index_dir: Path, repair: bool, lock_timeout: float, fmt: str) -> None:
