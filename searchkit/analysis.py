@@ -15,7 +15,7 @@ from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 from whoosh.analysis.acore import Token
 from whoosh.analysis.analyzers import Analyzer
 
-__all__ = ["analyzer", "EnglishFilter", "StemmingFilter", "PossessiveFilter", "STOP_WORDS", "stem", "known_stems", "seed_stems", "TOKEN_PATTERN"]
+__all__ = ["analyzer", "EnglishFilter", "StemmingFilter", "PossessiveFilter", "STOP_WORDS", "stem", "known_stems", "seed_stems", "TOKEN_PATTERN", "index_stems"]
 
 #: Words, keeping inner apostrophes and dots ("don't", "U.S.") together.
 TOKEN_PATTERN = r"\w+(?:['’.]\w+)*"
@@ -137,6 +137,36 @@ class EnglishFilter(StemmingFilter):
                 found = cache[text] = stem(_normalise(text), stemmer)
             token.text = found
             yield token
+
+
+_TOKEN_RE = re.compile(TOKEN_PATTERN)
+
+
+def index_stems(text: str, stemmer: str = "porter") -> list[str]:
+    """The stems ``analyzer(stemmer)`` gives for ``text``, in token order, without
+    Whoosh's token objects (the indexing fast path; shares ``EnglishFilter``'s cache)."""
+    cache = _RAW_CACHE.setdefault(stemmer, {})
+    out = []
+    for token in _TOKEN_RE.findall(text):
+        found = cache.get(token)
+        if found is None:
+            found = cache[token] = stem(_normalise(token), stemmer)
+        out.append(found)
+    return out
+
+
+def is_english(analyzer: Any, stemmer: str) -> bool:
+    """Whether ``analyzer`` is ``analyzer(stemmer)``, so ``index_stems`` gives its tokens."""
+    items = getattr(analyzer, "items", None)
+    return (
+        isinstance(items, list)
+        and len(items) == 2
+        and isinstance(items[0], RegexTokenizer)
+        and not items[0].gaps
+        and items[0].expression.pattern == TOKEN_PATTERN
+        and type(items[1]) is EnglishFilter
+        and items[1].stemmer == stemmer
+    )
 
 
 def analyzer(stemmer: str = "porter") -> Analyzer:

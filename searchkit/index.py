@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import sys
 import time
 from contextlib import contextmanager
@@ -24,7 +25,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import whoosh.index
 from whoosh.filedb.filestore import FileStorage
-from whoosh.writing import CLEAR
+from whoosh.formats import Frequency, Positions
+from whoosh.system import pack_uint
+from whoosh.writing import CLEAR, SegmentWriter
 
 from . import __version__, analysis
 from .errors import CorpusError, IndexLockedError, IndexMismatchError, IndexNotFoundError
@@ -176,13 +179,166 @@ def passage_from_fields(fields: Mapping[str, Any]) -> Passage:
     )
 
 
+class _TermPool:
+    """Whoosh's posting pool for one chunk, grouped by term as postings come.
+
+    Documents arrive in order, so each term's postings are already sorted: a flush
+    sorts the distinct terms, not every posting, and yields what Whoosh's sorting
+    pool yields. Held in memory, so only for bounded chunks.
+    """
+
+    def __init__(self) -> None:
+        self._terms: dict[tuple[str, bytes], list[tuple[Any, ...]]] = {}
+        self._last = -1
+        self._ordered = True
+
+    def add(self, item: tuple[Any, ...]) -> None:
+        if item[2] < self._last:
+            self._ordered = False
+        self._last = item[2]
+        postings = self._terms.get((item[0], item[1]))
+        if postings is None:
+            self._terms[(item[0], item[1])] = [item]
+        else:
+            postings.append(item)
+
+    def iter_postings(self) -> Iterator[tuple[Any, ...]]:
+        for key in sorted(self._terms):
+            postings = self._terms[key]
+            if not self._ordered:
+                postings.sort()
+            yield from postings
+
+    def cleanup(self) -> None:
+        self._terms = {}
+
+
+class _FastWriter(SegmentWriter):
+    """Whoosh's segment writer, with searchkit's English fields analysed without
+    Whoosh's token objects: the same postings, field lengths and stored values.
+
+    ``content`` (title and text joined) reuses the stems of ``title`` and ``text``:
+    a token never spans the line break between them. Fields with another analyzer
+    (an index built before ``EnglishFilter``) and boosted documents take Whoosh's path.
+    """
+
+    def __init__(self, ix: Any, stemmer: str, term_pool: bool = False, **options: Any) -> None:
+        super().__init__(ix, **options)
+        self._stemmer = stemmer
+        self._fast: dict[str, bool] = {}  # field name -> has positions
+        for name, field in self.schema.items():
+            fmt = field.format
+            if (
+                field.indexed
+                and type(fmt) in (Positions, Frequency)
+                and fmt.field_boost == 1.0
+                and not field.vector
+                and not field.separate_spelling()
+                and analysis.is_english(field.analyzer, stemmer)
+            ):
+                self._fast[name] = type(fmt) is Positions
+        if any(field.vector or field.separate_spelling() for _, field in self.schema.items()):
+            self._fast = {}  # not in searchkit's schema: Whoosh's path handles them
+        if term_pool:
+            self.pool.cleanup()
+            self.pool = _TermPool()
+
+    def add_document(self, **fields: Any) -> None:
+        fast = self._fast
+        if not fast or any(name.startswith("_") for name in fields):
+            return super().add_document(**fields)
+        self._check_state()
+        perdocwriter, schema, docnum, add_post = self.perdocwriter, self.schema, self.docnum, self.pool.add
+        fieldnames = sorted(fields)
+        self._check_fields(schema, fieldnames)
+        stemmer = self._stemmer
+        memo: dict[str, list[str]] = {}
+
+        def stems_of(value: str) -> list[str]:
+            found = memo.get(value)
+            if found is None:
+                found = memo[value] = analysis.index_stems(value, stemmer)
+            return found
+
+        title, text = fields.get("title"), fields.get("text")
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields[fieldname]
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                positions = fast.get(fieldname)
+                if positions is not None and isinstance(value, str):
+                    if (
+                        isinstance(title, str)
+                        and isinstance(text, str)
+                        and len(value) == len(title) + len(text) + 1
+                        and value == f"{title}\n{text}"
+                    ):
+                        stems = stems_of(title) + stems_of(text)
+                    else:
+                        stems = stems_of(value)
+                    if positions:
+                        poses: dict[str, list[int]] = {}
+                        for pos, word in enumerate(stems):
+                            found = poses.get(word)
+                            if found is None:
+                                poses[word] = [pos]
+                            else:
+                                found.append(pos)
+                        for word, poslist in poses.items():
+                            add_post((fieldname, word.encode("utf-8"), docnum, float(len(poslist)), _encode_positions(poslist)))
+                    else:
+                        counts: dict[str, int] = {}
+                        for word in stems:
+                            counts[word] = counts.get(word, 0) + 1
+                        for word, freq in counts.items():
+                            add_post((fieldname, word.encode("utf-8"), docnum, float(freq), _packed(freq)))
+                    if field.scorable:
+                        length = len(stems)
+                elif field.indexed:
+                    for tbytes, freq, weight, vbytes in field.index(value):
+                        if field.scorable:
+                            length += freq
+                        add_post((fieldname, tbytes, docnum, weight * 1.0, vbytes))
+                perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
+                column = field.column_type
+                if column:
+                    perdocwriter.add_column_value(fieldname, column, field.to_column_value(value))
+        except ValueError:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+
+_PACKED: dict[int, bytes] = {}
+
+
+def _packed(freq: int) -> bytes:
+    found = _PACKED.get(freq)
+    if found is None:
+        found = _PACKED[freq] = pack_uint(freq)
+    return found
+
+
+def _encode_positions(poslist: list[int]) -> bytes:
+    """What ``whoosh.formats.Positions.encode`` makes of ``poslist``."""
+    deltas, base = [], 0
+    for pos in poslist:
+        deltas.append(pos - base)
+        base = pos
+    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+
+
 def _index_chunk(ix: Any, options: dict[str, Any], docs: list[dict[str, Any]], conn: Any, stemmer: str) -> None:
     """In a forked worker: write ``docs`` into a segment of their own; send it back with new stems."""
-    from whoosh.writing import SegmentWriter
-
     known = analysis.known_stems(stemmer)
     before = set(known)
-    writer = SegmentWriter(ix, **options)
+    writer = _FastWriter(ix, stemmer, term_pool=True, **options)
     for fields in docs:
         writer.add_document(**fields)
     segment = writer._finalize_segment()  # its pool files are gone; the shared temp folder stays for the parent
@@ -207,7 +363,7 @@ class ParallelWriter:
     def __init__(self, ix: Any, stemmer: str, context: Any, procs: int, chunk: int, options: dict[str, Any]) -> None:
         self._ix, self._stemmer, self._procs, self._chunk, self._options = ix, stemmer, procs, chunk, options
         self._context = context
-        self._base = ix.writer(**options)
+        self._base = _FastWriter(ix, stemmer, **options)
         self._buffer: list[dict[str, Any]] = []
         self._jobs: list[tuple[Any, Any]] = []
         self._segments: list[Any] = []
@@ -314,7 +470,7 @@ class Index:
         context = _fork_context() if WRITER_PROCS > 1 else None
         if context is not None:
             return ParallelWriter(self._ix, self.settings.stemmer, context, WRITER_PROCS, CHUNK_PASSAGES, options)
-        return self._ix.writer(**options)
+        return _FastWriter(self._ix, self.settings.stemmer, **options)
 
     def manifest(self) -> dict[str, dict[str, Any]]:
         """For each indexed corpus file (``source``): its size, time, hash and doc ids."""
