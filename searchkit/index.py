@@ -27,6 +27,7 @@ import whoosh.index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import CLEAR, SegmentWriter
 
 from . import __version__, analysis
@@ -50,12 +51,14 @@ FORMAT = "searchkit-index"
 LOCK_TIMEOUT = 10.0
 #: The lock file Whoosh's own writers take; searchkit takes it too and writes its pid in it.
 LOCK_FILE = "MAIN_WRITELOCK"
-#: ``update`` commits after this many changed files, so a killed run keeps its progress.
-COMMIT_EVERY = 1000
+#: ``update`` commits after about this many seconds of work, so a killed run keeps its
+#: progress. By time, not by files: every commit costs a segment flush and merge, which
+#: a small build need not pay at all.
+COMMIT_SECONDS = 60.0
 #: Processes that analyse and write a large update (see ``ParallelWriter``); 1 writes in this process.
 WRITER_PROCS = min(2, os.cpu_count() or 1)
 #: Passages one worker writes into one segment.
-CHUNK_PASSAGES = 1500
+CHUNK_PASSAGES = 4000
 
 
 def _fork_context() -> Any:
@@ -239,9 +242,32 @@ class _FastWriter(SegmentWriter):
                 self._fast[name] = type(fmt) is Positions
         if any(field.vector or field.separate_spelling() for _, field in self.schema.items()):
             self._fast = {}  # not in searchkit's schema: Whoosh's path handles them
+        #: field -> docnum -> field length as stored (a byte), for the flush; None: read them back.
+        self._lengths: dict[str, dict[int, int]] | None = None
         if term_pool:
             self.pool.cleanup()
             self.pool = _TermPool()
+            self._lengths = {name: {} for name in self._fast}
+
+    def _flush_segment(self) -> None:
+        # Whoosh reads every posting's field length back from the segment's length
+        # column; the lengths of fast fields are known, as they will read back.
+        if self._lengths is None or not self.codec.length_stats:
+            return super()._flush_segment()
+        self.perdocwriter.close()
+        pdr = self.per_document_reader()
+        known = self._lengths
+
+        class Lengths:
+            def doc_field_length_reader(self, fieldname: str, default: int = 0) -> Callable[[int], Any]:
+                table = known.get(fieldname)
+                return pdr.doc_field_length_reader(fieldname, default) if table is None else table.get
+
+        try:
+            self.fieldwriter.add_postings(self.schema, Lengths(), self.pool.iter_postings())
+            self.fieldwriter.close()
+        finally:
+            pdr.close()
 
     def add_document(self, **fields: Any) -> None:
         fast = self._fast
@@ -298,6 +324,8 @@ class _FastWriter(SegmentWriter):
                             add_post((fieldname, word.encode("utf-8"), docnum, float(freq), _packed(freq)))
                     if field.scorable:
                         length = len(stems)
+                        if self._lengths is not None and length_to_byte(length):
+                            self._lengths[fieldname][docnum] = byte_to_length(length_to_byte(length))
                 elif field.indexed:
                     for tbytes, freq, weight, vbytes in field.index(value):
                         if field.scorable:
@@ -522,7 +550,7 @@ class Index:
         *,
         lock_timeout: float = LOCK_TIMEOUT,
         progress: Progress | None = None,
-        commit_every: int = COMMIT_EVERY,
+        commit_every: int | None = None,
         reindex: Iterable[str] = (),
     ) -> IndexReport:
         """Bring the index up to date with ``corpus``: add new files, re-index changed
@@ -530,8 +558,9 @@ class Index:
 
         A file that cannot be read is reported in ``IndexReport.skipped``; whatever the
         index held for it before is kept. Waits up to ``lock_timeout`` seconds for
-        another writer. Commits after every ``commit_every`` changed files, so a run
-        that is killed keeps what it did and the next run carries on. Sources named
+        another writer. Commits about every ``COMMIT_SECONDS`` of work, or after every
+        ``commit_every`` changed files when given, so a run that is killed keeps what
+        it did and the next run carries on. Sources named
         in ``reindex`` are read again even if they look unchanged.
         """
         with write_lock(self.path, lock_timeout):
@@ -542,7 +571,7 @@ class Index:
         corpus: str | os.PathLike[str],
         *,
         progress: Progress | None,
-        commit_every: int,
+        commit_every: int | None,
         reindex: set[str],
         fresh: bool = False,
     ) -> IndexReport:
@@ -557,8 +586,10 @@ class Index:
         warnings: list[Skipped] = []
         writer = self._writer()
         pending = 0  # files changed since the last commit
+        every = sys.maxsize if commit_every is None else commit_every
+        checkpoint_at = time.monotonic() + COMMIT_SECONDS if commit_every is None else float("inf")
         if fresh:  # a rebuild: one commit that replaces every old segment, or nothing
-            commit_every = sys.maxsize
+            every, checkpoint_at = sys.maxsize, float("inf")
             getattr(writer, "_base", writer).mergetype = CLEAR  # a ParallelWriter commits through its base
         try:
             manifest = {} if fresh else self._load_manifest()
@@ -625,10 +656,13 @@ class Index:
                     "problems": [[p.path, p.reason] for p in skipped[before:]],
                 }
                 pending += 1
-                if pending >= commit_every:  # a checkpoint: what is done so far survives a kill
+                # A checkpoint: what is done so far survives a kill.
+                if pending >= every or (pending and time.monotonic() >= checkpoint_at):
                     writer.commit()
                     self._save_manifest({**manifest, **new_manifest})
                     writer, pending = self._writer(), 0
+                    if commit_every is None:
+                        checkpoint_at = time.monotonic() + COMMIT_SECONDS
             unreadable = [p.path for p in problems]
             removed = []
             for source, entry in manifest.items():
@@ -928,7 +962,7 @@ def build_index(
     rebuild: bool = False,
     lock_timeout: float = LOCK_TIMEOUT,
     progress: Progress | None = None,
-    commit_every: int = COMMIT_EVERY,
+    commit_every: int | None = None,
     reindex: Iterable[str] = (),
 ) -> IndexReport:
     """Build the index for ``corpus`` in ``index``, or bring an existing one up to date.

@@ -99,3 +99,55 @@ def test_many_copies_still_give_limit_distinct_passages(tmp_path: Path) -> None:
         assert len(hits) == 10 and len({h.text for h in hits}) == 10
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
         assert len(searcher.search("harbour", limit=50).hits) == 12  # every distinct text, once
+
+
+def _index_contents(path: Path) -> list[object]:
+    """Everything a search can read: stored fields, field lengths and every posting, in order."""
+    out: list[object] = []
+    with searchkit.open_index(path) as ix, ix.whoosh.reader() as reader:
+        out.extend(reader.iter_docs())
+        for name in ("title", "text", "content", "passage_id", "doc_id", "source", "author", "publisher", "date"):
+            out.append([reader.doc_field_length(d, name) for d in range(reader.doc_count_all())])
+            for term in reader.lexicon(name):
+                matcher = reader.postings(name, term)
+                while matcher.is_active():
+                    out.append((name, term, matcher.id(), matcher.weight(), matcher.value()))
+                    matcher.next()
+    return out
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_fast_writer_writes_what_whooshs_writer_writes(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, procs: int
+) -> None:
+    (corpus / "extra.txt").write_text("U.S.\n\nDon’t stop: U.S. envoys' talks, the envoy’s talk. " * 3, encoding="utf-8")
+    if procs > 1 and index_module._fork_context() is None:
+        pytest.skip("needs fork")
+    monkeypatch.setattr(index_module, "WRITER_PROCS", procs)
+    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 4)
+    fast = searchkit.build_index(corpus, tmp_path / "fast")
+    from whoosh.writing import SegmentWriter
+
+    monkeypatch.setattr(index_module, "_FastWriter", lambda ix, stemmer, term_pool=False, **options: SegmentWriter(ix, **options))
+    plain = searchkit.build_index(corpus, tmp_path / "plain")
+    assert fast.passages == plain.passages > 0
+    assert _index_contents(tmp_path / "fast") == _index_contents(tmp_path / "plain")
+
+
+def test_checkpoints_by_time_when_no_file_count_is_given(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(index_module, "WRITER_PROCS", 1)
+    generations = []
+    commit = index_module.Index._save_manifest
+
+    def counting(self: index_module.Index, files: object) -> None:
+        generations.append(self.whoosh.latest_generation())
+        commit(self, files)
+
+    monkeypatch.setattr(index_module.Index, "_save_manifest", counting)
+    monkeypatch.setattr(index_module, "COMMIT_SECONDS", 3600.0)
+    searchkit.build_index(corpus, tmp_path / "one")
+    assert len(generations) == 1  # a short build commits once
+    generations.clear()
+    monkeypatch.setattr(index_module, "COMMIT_SECONDS", 0.0)
+    report = searchkit.build_index(corpus, tmp_path / "many")
+    assert len(generations) == len(report.added) + 1  # a checkpoint after every file, then the end
