@@ -58,7 +58,7 @@ COMMIT_SECONDS = 60.0
 #: Processes that analyse and write a large update (see ``ParallelWriter``); 1 writes in this process.
 WRITER_PROCS = min(2, os.cpu_count() or 1)
 #: Passages one worker writes into one segment.
-CHUNK_PASSAGES = 4000
+CHUNK_PASSAGES = 1500
 
 
 def _fork_context() -> Any:
