@@ -248,7 +248,8 @@ class Searcher:
         unknown = sorted({n.fieldname for n in nodes if getattr(n, "fieldname", None) not in (None, *FIELDS)})
         if unknown:
             raise QueryError(
-                f"query {shown} names unknown field(s) {', '.join(unknown)}; use one of {', '.join(FIELDS)}, "
+                f"query {shown} names unknown field(s) {', '.join(u if len(u) <= 30 else u[:30] + '…' for u in unknown[:5])}; "
+                f"use one of {', '.join(FIELDS)}, "
                 'or put the words in quotes ("a:b") to search for them'
             )
         for node in nodes:
@@ -309,7 +310,6 @@ class Searcher:
             # word instead. Same scores, about a quarter less time per query.
             parsed.matcher_type = wq.Or.DEFAULT_MATCHER
         searcher = self._searcher()
-        hits: list[Hit] = []
         seen: set[str] = set()
         timed_out = False
         want = limit + 10
@@ -324,20 +324,24 @@ class Searcher:
             except Exception as exc:  # a query Whoosh accepts but cannot run
                 raise QueryError(f"query {query!r} cannot be run ({type(exc).__name__}: {exc})") from None
             results = collector.results()
-            hits, seen = [], set()
+            # Hits are built (and highlighted) once, from the last round only.
+            kept: list[tuple[float, Mapping[str, Any]]] = []
+            seen = set()
             for hit in results:
                 fields = hit.fields()
                 if fields["text"] in seen:
                     continue
                 seen.add(fields["text"])
-                hits.append(self._hit(len(hits) + 1, hit.score, fields, terms if highlight else set()))
-                if len(hits) == limit:
+                kept.append((hit.score, fields))
+                if len(kept) == limit:
                     break
-            if len(hits) == limit or results.scored_length() < want or timed_out:
+            if len(kept) == limit or results.scored_length() < want or timed_out:
                 break
             # Ask for as many more as the duplicates met so far suggest (at least four times as
             # many): a corpus full of repeated passages then needs two rounds, not four.
-            want = max(want * 4, -(-limit * results.scored_length() // max(len(hits), 1)) * 5 // 4)
+            want = max(want * 4, -(-limit * results.scored_length() // max(len(kept), 1)) * 5 // 4)
+        shown = terms if highlight else set()
+        hits = [self._hit(rank, score, fields, shown) for rank, (score, fields) in enumerate(kept, 1)]
         return SearchResults(query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id)
 
     def search_batch(
