@@ -598,9 +598,8 @@ def targets(data: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
 NOTES = """\
 ## Where the time goes, and why some targets are missed
 
-Profiles taken during the speed work (not part of the timed run above). The run of 2026-11-22
-measured commit af87f9d: three later changes are not in its figures, the union matcher for queries,
-Punkt loaded without the rest of NLTK, and fewer duplicate-removal rounds (below).
+Profiles taken during the speed work (not part of the timed run above; figures of 2026-11-22 were
+taken at commit af87f9d, those of 2026-11-28 on the ×1 and ×10 indexes `searchkit index` builds).
 
 - **Indexing** (`py-spy record -f raw -r 100 -- searchkit index` on BBC ×1, one process): Whoosh's
   segment flush at commit 45% (sorting the posting pool in `externalsort.SortingPool.items`, pickling
@@ -642,11 +641,33 @@ Punkt loaded without the rest of NLTK, and fewer duplicate-removal rounds (below
   took 1.0-1.7 s instead of 2.3-2.7 s on the loaded machine. At ×40 the folder walk and the manifest
   grow four times.
 - **Queries** (`cProfile` over 200 queries at ×1): building the matchers and scoring (BM25F field
-  lengths read per posting) take most of the time; highlighting the hits about 10%; reading stored
-  fields about 5%. The number of segments weighs most: CPU p50 per query 10.4 ms with one segment,
-  17.3 ms with three, 21.6 ms with seven (`time.process_time`, same index, same queries). Plain-words
-  queries now use the union matcher on every segment (Whoosh preloaded every posting on segments
-  under 5,000 passages): 9.4 -> 7.1 ms (one segment) and 16.4 -> 12.9 ms (seven), same results.
+  lengths read per posting) take most of the time; reading stored fields about 5%. The number of
+  segments weighs most: CPU p50 per query 10.4 ms with one segment, 17.3 ms with three, 21.6 ms with
+  seven (`time.process_time`, same index, same queries). Plain-words queries use the union matcher on
+  every segment (Whoosh preloaded every posting on segments under 5,000 passages): 9.4 -> 7.1 ms (one
+  segment) and 16.4 -> 12.9 ms (seven), same results. Highlights now come from one regex pass over
+  the text and the stem cache (same spans on all 1,982 hits of the 200 BBC queries): 0.95 -> 0.41 ms
+  per query; hits are built and highlighted once, from the last duplicate-removal round only.
+- **Pseudo-relevance feedback is most of a query** (on by default; the row "searchkit, feedback
+  off" above is the same index and queries with `Settings(feedback_docs=0)`). On 2026-11-28, BBC ×1
+  (7,803 passages, 7 segments), 200 queries: p50 55.8 ms with feedback, 6.1 ms without; cProfile:
+  `key_terms` (Bo1 over the 5 feedback passages, one `frequency` look-up per term in each of the 7
+  segments) 37% of the time, the feedback search itself 15%, and the main search with the 10
+  expansion terms (`AndMaybe`) most of the rest. BBC ×10 (78,030 passages, 13 segments), 40 queries:
+  p50 351 ms with feedback, 67 ms without; there the expanded query is scored in every
+  duplicate-removal round (3.4 Whoosh searches per query against 2.05 without feedback).
+- **A Whoosh bug under the default ranking.** The expansion terms form an `Or` inside `AndMaybe`;
+  on segments under 5,000 passages Whoosh runs that `Or` as an `ArrayUnionMatcher`, whose
+  `max_quality()` is the largest of its parts' instead of their sum, so block-quality skipping drops
+  passages that belong in the top 10 (e.g. "think said issue" on ×1: the best passage scores 10.22
+  with `optimize=False` or the union matcher, but the default search returns 9.63 as its best).
+  Setting the union matcher on every `Or` of the query (not only the outermost) gives the true
+  BM25 top 10: it changes the top 10 of 42 of 200 ×1 queries and 8 of 40 ×10 queries (always by
+  adding passages that score higher), and is about 10% faster. Not changed here, because it changes
+  the default ranking (the quality figures were measured with the bug). With that fix, top-k is a
+  prefix of top-n, so duplicate removal could size its first round from the duplicates met by the
+  previous queries: measured at ×10, 2.0 instead of 3.0 Whoosh searches per query, p50 277 instead of
+  419 ms in the same session, identical top 10 on 40 of 40 queries.
 - **Cold start** (`python -X importtime -m searchkit search ...`): Python itself ~20 ms, whoosh
   ~50-60 ms, click ~20 ms, `searchkit.models` (dataclasses) ~25 ms; nothing else heavy is imported
   (no NLTK: words come from the index's `stems.json`; no ingesters, jsonlines or HTTP stack). On the
