@@ -187,10 +187,11 @@ def build_tantivy(passages: Path, index: Path) -> float:
 
 def searcher_for(engine: str, index: Path) -> tuple[Callable[[str], list[str]], Callable[[list[str]], Any]]:
     """(one query -> top ids, many queries -> results) for an index, opened warm."""
-    if engine == "searchkit":
-        from searchkit import Searcher
+    if engine in ("searchkit", "searchkit_nofb"):
+        from searchkit import Searcher, Settings
 
-        s = Searcher(index)
+        # searchkit_nofb: the same index with pseudo-relevance feedback off, to show what it costs.
+        s = Searcher(index, Settings(feedback_docs=0) if engine == "searchkit_nofb" else None)
         return (lambda q: [h.passage_id for h in s.search(q, limit=LIMIT).hits],
                 lambda qs: s.search_batch(qs, limit=LIMIT))
     if engine == "whoosh":
@@ -229,8 +230,9 @@ def searcher_for(engine: str, index: Path) -> tuple[Callable[[str], list[str]], 
 
 def time_queries(engine: str, index: Path, queries: list[str], passes: int) -> dict[str, Any]:
     one, batch = searcher_for(engine, index)
-    for q in queries:  # warm-up pass: caches, lazily loaded columns
-        one(q)
+    # Warm-up pass (caches, lazily loaded columns), which also counts the queries with hits:
+    # no extra pass, which at x40 costs minutes.
+    hits = sum(1 for q in queries if one(q))
     per_query: list[list[float]] = [[] for _ in queries]
     batch_ms = []
     for _ in range(passes):
@@ -242,7 +244,6 @@ def time_queries(engine: str, index: Path, queries: list[str], passes: int) -> d
         batch(queries)
         batch_ms.append((time.perf_counter() - began) * 1000 / len(queries))
     medians = sorted(statistics.median(t) for t in per_query)
-    hits = sum(1 for q in queries if one(q))
     return {
         "p50_ms": _percentile(medians, 50),
         "p95_ms": _percentile(medians, 95),
@@ -403,6 +404,11 @@ def bench_scale(args: argparse.Namespace, work: Path, copies: int, engines: list
         _, _, out = run_measured(helper("_query", engine, str(index), str(queries_file), str(passes)))
         result.update(json.loads(out))
         log(f"  {engine} queries: p50 {result['p50_ms']:.2f} ms, p95 {result['p95_ms']:.2f} ms")
+        if engine == "searchkit":
+            _, _, out = run_measured(helper("_query", "searchkit_nofb", str(index), str(queries_file), str(passes)))
+            result["no_feedback"] = json.loads(out)
+            log(f"  searchkit, feedback off: p50 {result['no_feedback']['p50_ms']:.2f} ms, "
+                f"p95 {result['no_feedback']['p95_ms']:.2f} ms")
         if copies in args.cold_at:
             result["cold_s"] = cold_start(engine, index, queries[0], args.cold_runs)
             log(f"  {engine} cold search: {result['cold_s']:.3f} s")
@@ -592,9 +598,8 @@ def targets(data: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
 NOTES = """\
 ## Where the time goes, and why some targets are missed
 
-Profiles taken during the speed work (not part of the timed run above). The run of 2026-11-22
-measured commit af87f9d: three later changes are not in its figures, the union matcher for queries,
-Punkt loaded without the rest of NLTK, and fewer duplicate-removal rounds (below).
+Profiles taken during the speed work (not part of the timed run above; figures of 2026-11-22 were
+taken at commit af87f9d, those of 2026-11-28 on the ×1 and ×10 indexes `searchkit index` builds).
 
 - **Indexing** (`py-spy record -f raw -r 100 -- searchkit index` on BBC ×1, one process): Whoosh's
   segment flush at commit 45% (sorting the posting pool in `externalsort.SortingPool.items`, pickling
@@ -636,11 +641,33 @@ Punkt loaded without the rest of NLTK, and fewer duplicate-removal rounds (below
   took 1.0-1.7 s instead of 2.3-2.7 s on the loaded machine. At ×40 the folder walk and the manifest
   grow four times.
 - **Queries** (`cProfile` over 200 queries at ×1): building the matchers and scoring (BM25F field
-  lengths read per posting) take most of the time; highlighting the hits about 10%; reading stored
-  fields about 5%. The number of segments weighs most: CPU p50 per query 10.4 ms with one segment,
-  17.3 ms with three, 21.6 ms with seven (`time.process_time`, same index, same queries). Plain-words
-  queries now use the union matcher on every segment (Whoosh preloaded every posting on segments
-  under 5,000 passages): 9.4 -> 7.1 ms (one segment) and 16.4 -> 12.9 ms (seven), same results.
+  lengths read per posting) take most of the time; reading stored fields about 5%. The number of
+  segments weighs most: CPU p50 per query 10.4 ms with one segment, 17.3 ms with three, 21.6 ms with
+  seven (`time.process_time`, same index, same queries). Plain-words queries use the union matcher on
+  every segment (Whoosh preloaded every posting on segments under 5,000 passages): 9.4 -> 7.1 ms (one
+  segment) and 16.4 -> 12.9 ms (seven), same results. Highlights now come from one regex pass over
+  the text and the stem cache (same spans on all 1,982 hits of the 200 BBC queries): 0.95 -> 0.41 ms
+  per query; hits are built and highlighted once, from the last duplicate-removal round only.
+- **Pseudo-relevance feedback is most of a query** (on by default; the row "searchkit, feedback
+  off" above is the same index and queries with `Settings(feedback_docs=0)`). On 2026-11-28, BBC ×1
+  (7,803 passages, 7 segments), 200 queries: p50 55.8 ms with feedback, 6.1 ms without; cProfile:
+  `key_terms` (Bo1 over the 5 feedback passages, one `frequency` look-up per term in each of the 7
+  segments) 37% of the time, the feedback search itself 15%, and the main search with the 10
+  expansion terms (`AndMaybe`) most of the rest. BBC ×10 (78,030 passages, 13 segments), 40 queries:
+  p50 351 ms with feedback, 67 ms without; there the expanded query is scored in every
+  duplicate-removal round (3.4 Whoosh searches per query against 2.05 without feedback).
+- **A Whoosh bug under the default ranking.** The expansion terms form an `Or` inside `AndMaybe`;
+  on segments under 5,000 passages Whoosh runs that `Or` as an `ArrayUnionMatcher`, whose
+  `max_quality()` is the largest of its parts' instead of their sum, so block-quality skipping drops
+  passages that belong in the top 10 (e.g. "think said issue" on ×1: the best passage scores 10.22
+  with `optimize=False` or the union matcher, but the default search returns 9.63 as its best).
+  Setting the union matcher on every `Or` of the query (not only the outermost) gives the true
+  BM25 top 10: it changes the top 10 of 42 of 200 ×1 queries and 8 of 40 ×10 queries (always by
+  adding passages that score higher), and is about 10% faster. Not changed here, because it changes
+  the default ranking (the quality figures were measured with the bug). With that fix, top-k is a
+  prefix of top-n, so duplicate removal could size its first round from the duplicates met by the
+  previous queries: measured at ×10, 2.0 instead of 3.0 Whoosh searches per query, p50 277 instead of
+  419 ms in the same session, identical top 10 on 40 of 40 queries.
 - **Cold start** (`python -X importtime -m searchkit search ...`): Python itself ~20 ms, whoosh
   ~50-60 ms, click ~20 ms, `searchkit.models` (dataclasses) ~25 ms; nothing else heavy is imported
   (no NLTK: words come from the index's `stems.json`; no ingesters, jsonlines or HTTP stack). On the
@@ -678,7 +705,9 @@ def render(data: dict[str, Any]) -> str:
         "queries (words of random passages, fixed seed), top 10; warm = index open, one warm-up pass, then "
         "per-query median of the timed passes; p50/p95 over queries. Batch = the whole set in one call, ms per query. "
         "searchkit's figure includes what its API returns (stored text, highlights, duplicate removal); "
-        "the peers return ids. naive Whoosh and FTS5 OR the words (Whoosh's default AND finds little).",
+        "the peers return ids. naive Whoosh and FTS5 OR the words (Whoosh's default AND finds little). "
+        "\"searchkit, feedback off\" = the same searchkit index queried with `Settings(feedback_docs=0)` "
+        "(pseudo-relevance feedback, on by default, runs a second search per query).",
         "- Cold = a new process that imports, opens the index, runs one query and prints (`searchkit search`; "
         "a minimal script for each peer); one untimed run first, then the median wall time.",
         "- Update = one article changed on disk, then `searchkit index` (peers: delete and re-add that article's passages, commit).",
@@ -707,6 +736,13 @@ def render(data: dict[str, Any]) -> str:
                 f"{r['passages_per_s']:,.0f} | {_fmt(r['index_mb'])} | {r['peak_rss_mb']:.0f} | {_fmt(r['p50_ms'])} | "
                 f"{_fmt(r['p95_ms'])} | {_fmt(r['batch_ms'])} | {r['with_hits']}/{r['queries']} |"
             )
+            nofb = r.get("no_feedback")
+            if nofb:
+                lines.append(
+                    f"| searchkit, feedback off | ×{scale['copies']} | {scale['passages']:,} | | | | | "
+                    f"{_fmt(nofb['p50_ms'])} | {_fmt(nofb['p95_ms'])} | {_fmt(nofb['batch_ms'])} | "
+                    f"{nofb['with_hits']}/{nofb['queries']} |"
+                )
     first, larger = data["scales"][0], data["scales"][1:]
     lines += ["", "## Cold start and incremental update", "",
               f"| engine | cold search s (×{first['copies']}) |"
