@@ -34,7 +34,7 @@ from . import __version__, analysis
 from .errors import CorpusError, IndexLockedError, IndexMismatchError, IndexNotFoundError
 from .models import Article, IndexReport, Passage, Skipped
 from .passages import split_article
-from .schema import SCHEMA_VERSION, build_schema
+from .schema import SCHEMA_VERSION, TEXT_KEY, build_schema, text_key
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -174,6 +174,7 @@ def _passage_document(passage: Passage, digest: str) -> dict[str, Any]:
         "metadata": dict(passage.metadata),
         # "<content sha256> <sidecar metadata hash>" of the file, for rebuilding the manifest.
         "file_digest": digest,
+        TEXT_KEY: text_key(passage.text),
     }
     for key in ("author", "publisher", "date"):
         value = passage.metadata.get(key)

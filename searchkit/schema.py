@@ -6,20 +6,30 @@ version are refused with a message that says how to rebuild them.
 
 from __future__ import annotations
 
+import hashlib
+
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
-from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 
 from .analysis import TOKEN_PATTERN, analyzer
 from .settings import Settings
 
-__all__ = ["SCHEMA_VERSION", "build_schema", "FIELDS", "SEARCH_FIELDS"]
+__all__ = ["SCHEMA_VERSION", "build_schema", "text_key", "FIELDS", "SEARCH_FIELDS", "TEXT_KEY"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Fields a query in syntax mode may name.
 FIELDS = ("text", "title", "author", "publisher", "date", "doc_id", "source", "passage_id")
 #: Fields plain-words queries search.
 SEARCH_FIELDS = ("text", "title")
+#: The column that tells passages with the same text apart from the others.
+TEXT_KEY = "text_key"
+
+
+def text_key(text: str) -> int:
+    """A 64-bit hash of a passage's text (never 0, which means "no key")."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big") or 1
 
 
 def build_schema(settings: Settings) -> Schema:
@@ -43,4 +53,7 @@ def build_schema(settings: Settings) -> Schema:
         metadata=STORED(),
         # What the file looked like when indexed, so the manifest can be rebuilt.
         file_digest=STORED(),
+        # Search keeps one passage per text in a single pass (syndicated and
+        # repeated paragraphs), reading this column instead of the stored text.
+        text_key=COLUMN(NumericColumn("Q")),
     )

@@ -24,14 +24,14 @@ import time
 from typing import Any, Iterable, Mapping, Sequence
 
 from whoosh import qparser, query as wq, scoring
-from whoosh.collectors import TimeLimitCollector
+from whoosh.collectors import WrappingCollector
 from whoosh.searching import TimeLimit
 
 from .analysis import _RAW_CACHE, STOP_WORDS, TOKEN_PATTERN, _normalise, analyzer, stem, words
 from .errors import PassageNotFoundError, QueryError
 from .index import SETTINGS_FILE, Index, ensure_index, open_index, passage_from_fields
 from .models import Hit, PassageContext, SearchResults
-from .schema import FIELDS, SEARCH_FIELDS
+from .schema import FIELDS, SEARCH_FIELDS, TEXT_KEY
 from .settings import Settings
 
 __all__ = ["Searcher", "search", "search_batch", "show", "parse_queries", "MAX_QUERY_CHARS", "MAX_LIMIT"]
@@ -45,30 +45,55 @@ MAX_FUZZY_CHARS = 40
 _TOKEN_RE = re.compile(TOKEN_PATTERN)
 
 
-class _Deadline(TimeLimitCollector):
-    """Whoosh's time limit, read from the clock between hits.
+class _UniqueTop(WrappingCollector):
+    """Whoosh's top-N collector keeping the best passage of each text, with an
+    optional deadline read from the clock between hits.
 
-    Whoosh's own starts a timer thread per search and, in the main thread, installs
-    a SIGALRM handler that raises ``TimeLimit`` wherever the program happens to be
-    (even after the search, if the timer fires late) and replaces the host's handler.
+    Duplicates are dropped while collecting (by the ``text_key`` column), so the
+    N best are N different texts in one pass, whatever the number of copies.
+    Whoosh's own time limit starts a timer thread per search and, in the main
+    thread, installs a SIGALRM handler that raises ``TimeLimit`` wherever the
+    program happens to be and replaces the host's handler.
     """
 
-    def __init__(self, child: Any, time_limit: float) -> None:
-        super().__init__(child, time_limit, use_alarm=False)
-        self.deadline = 0.0
+    def __init__(self, child: Any, time_limit: float | None = None) -> None:
+        super().__init__(child)
+        self.time_limit = time_limit
+        self.timedout = False
+        self._best: dict[int, tuple[float, int]] = {}
+        self._keys: Any = None
 
     def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
         self.child.prepare(top_searcher, q, context)
         self.timedout = False
-        self.deadline = time.monotonic() + self.timelimit
+        self._best = {}
+
+    def set_subsearcher(self, subsearcher: Any, offset: int) -> None:
+        super().set_subsearcher(subsearcher, offset)
+        reader = subsearcher.reader()
+        self._keys = reader.column_reader(TEXT_KEY) if reader.has_column(TEXT_KEY) else None
 
     def collect_matches(self) -> None:
-        child, deadline = self.child, self.deadline
+        child, keys, best, offset = self.child, self._keys, self._best, self.offset
+        deadline = None if self.time_limit is None else time.monotonic() + self.time_limit
         for sub_docnum in child.matches():
-            if time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 self.timedout = True
                 raise TimeLimit
-            child.collect(sub_docnum)
+            key = keys[sub_docnum] if keys is not None else 0
+            if not key:
+                child.collect(sub_docnum)
+                continue
+            # child.matcher, not a copy: the top collector swaps in leaner matchers as it goes.
+            score = child.matcher.score()
+            held = best.get(key)
+            if held is not None:
+                if score <= held[0]:
+                    continue
+                child.remove(held[1])
+            best[key] = (score, offset + sub_docnum)
+            # Straight to the heap: collect() would score the passage a second time.
+            child._collect(offset + sub_docnum, score)
 
 
 def _shown(text: str) -> str:
@@ -83,6 +108,20 @@ def _walk(query: Any) -> Iterable[Any]:
         node = stack.pop()
         yield node
         stack.extend(node.children())
+
+
+def _union_matchers(query: Any) -> Any:
+    """Give every OR of ``query`` Whoosh's union matcher.
+
+    For segments under 5,000 passages Whoosh picks an array matcher that preloads
+    every posting of every word, and inside another query (feedback's AndMaybe) it
+    reports the best score of its parts instead of their sum, so block skipping
+    drops true top hits. The union matcher skips blocks correctly and is faster.
+    """
+    for node in _walk(query):
+        if isinstance(node, wq.Or):
+            node.matcher_type = wq.Or.DEFAULT_MATCHER
+    return query
 
 
 class _LuceneBM25F(scoring.BM25F):
@@ -217,8 +256,10 @@ class Searcher:
         for ``query``, each weighted by its normalised Bo1 score, to the score of the
         passages that match ``query``."""
         searcher = self._searcher()
-        top = searcher.search(query, limit=self.settings.feedback_docs)
-        docnums = [hit.docnum for hit in top]
+        # The best distinct passages: five copies of one passage would feed back its words only.
+        collector = _UniqueTop(searcher.collector(limit=self.settings.feedback_docs))
+        searcher.search_with_collector(_union_matchers(query), collector)
+        docnums = [hit.docnum for hit in collector.results()]
         if not docnums:
             return query
         extra = [
@@ -304,42 +345,17 @@ class Searcher:
         """
         self._check(query, limit)
         parsed, terms = self._syntax_query(query) if syntax else self._plain_query(query)
-        if not syntax:
-            # A union matcher skips posting blocks that cannot reach the best hits; for
-            # segments under 5,000 passages Whoosh would preload every posting of every
-            # word instead. Same scores, about a quarter less time per query.
-            parsed.matcher_type = wq.Or.DEFAULT_MATCHER
+        _union_matchers(parsed)
         searcher = self._searcher()
-        seen: set[str] = set()
-        timed_out = False
-        want = limit + 10
-        while True:
-            collector = searcher.collector(limit=want)
-            if time_limit is not None:
-                collector = _Deadline(collector, time_limit)
-            try:
-                searcher.search_with_collector(parsed, collector)
-            except TimeLimit:
-                timed_out = True
-            except Exception as exc:  # a query Whoosh accepts but cannot run
-                raise QueryError(f"query {query!r} cannot be run ({type(exc).__name__}: {exc})") from None
-            results = collector.results()
-            # Hits are built (and highlighted) once, from the last round only.
-            kept: list[tuple[float, Mapping[str, Any]]] = []
-            seen = set()
-            for hit in results:
-                fields = hit.fields()
-                if fields["text"] in seen:
-                    continue
-                seen.add(fields["text"])
-                kept.append((hit.score, fields))
-                if len(kept) == limit:
-                    break
-            if len(kept) == limit or results.scored_length() < want or timed_out:
-                break
-            # Ask for as many more as the duplicates met so far suggest (at least four times as
-            # many): a corpus full of repeated passages then needs two rounds, not four.
-            want = max(want * 4, -(-limit * results.scored_length() // max(len(kept), 1)) * 5 // 4)
+        collector = _UniqueTop(searcher.collector(limit=limit), time_limit)
+        try:
+            searcher.search_with_collector(parsed, collector)
+        except TimeLimit:
+            pass
+        except Exception as exc:  # a query Whoosh accepts but cannot run
+            raise QueryError(f"query {query!r} cannot be run ({type(exc).__name__}: {exc})") from None
+        timed_out = collector.timedout
+        kept = [(hit.score, hit.fields()) for hit in collector.results()]
         shown = terms if highlight else set()
         hits = [self._hit(rank, score, fields, shown) for rank, (score, fields) in enumerate(kept, 1)]
         return SearchResults(query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id)

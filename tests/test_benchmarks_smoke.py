@@ -39,6 +39,6 @@ def test_speed_benchmark_smoke(tmp_path: Path) -> None:
         assert small[engine]["with_hits"] == 5, engine
         assert small[engine]["build_s"] > 0 and small[engine]["index_mb"] > 0
     assert "cold_s" in small["searchkit"] and "update_s" in large["searchkit"]
-    assert small["searchkit"]["no_feedback"]["with_hits"] == 5
-    assert "| searchkit, feedback off | ×1 |" in report
+    assert small["searchkit"]["feedback"]["with_hits"] == 5
+    assert "| searchkit, feedback on | ×1 |" in report
     assert "| naive Whoosh | ×2 |" in report

@@ -28,7 +28,9 @@ from conftest import write  # noqa: E402
 JUDGED = Path(__file__).resolve().parent / "data" / "judged"
 #: nDCG@10 of the default settings on tests/data/judged, measured when the defaults were
 #: chosen; ranking changes that lower it must be deliberate (then measure again).
-JUDGED_NDCG10 = 0.8980
+#: 0.8980 with feedback on; 0.8805 since feedback is off by default (it lost on the
+#: SciFact train and NFCorpus dev splits: docs/QUALITY.md).
+JUDGED_NDCG10 = 0.8805
 
 
 def test_metrics_match_hand_computed_values() -> None:

@@ -106,13 +106,14 @@ def test_fuzzy_blowups_are_refused_quickly(bundled_index: Path) -> None:
 
 
 def test_time_limit_returns_partial_results_with_a_flag(bundled_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = whoosh.collectors.ScoredCollector.collect
+    # Every matching passage now costs 20 ms (a limit above the passage count gets
+    # Whoosh's unlimited collector).
+    for cls in (whoosh.collectors.TopCollector, whoosh.collectors.UnlimitedCollector):
+        def slow_collect(self, global_docnum, score, original=cls._collect):  # type: ignore[no-untyped-def]
+            time.sleep(0.02)
+            return original(self, global_docnum, score)
 
-    def slow_collect(self, sub_docnum):  # type: ignore[no-untyped-def]
-        time.sleep(0.02)  # every matching passage now costs 20 ms
-        return original(self, sub_docnum)
-
-    monkeypatch.setattr(whoosh.collectors.ScoredCollector, "collect", slow_collect)
+        monkeypatch.setattr(cls, "_collect", slow_collect)
     with searchkit.Searcher(bundled_index) as searcher:
         complete = searcher.search("the", limit=50)
         assert not complete.timed_out and len(complete.hits) > 20

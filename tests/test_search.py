@@ -156,3 +156,30 @@ def test_close_closes_every_threads_searcher(bundled_index: Path) -> None:
     assert len(opened) == 3 and all(not s.is_closed for s in opened)
     searcher.close()
     assert all(s.is_closed for s in opened)
+
+
+def test_top_hits_are_the_exhaustive_ranking(tmp_path: Path) -> None:
+    # Whoosh skips posting blocks that cannot reach the top hits; asking for more hits
+    # than there are passages scores every passage. Both must agree, also with feedback
+    # (its AndMaybe once hid an OR whose best possible score was under-reported).
+    import random
+
+    rng = random.Random(7)
+    vocab = [f"w{i}" for i in range(60)] + ["alpha", "beta", "gamma", "delta"]
+    weights = [1.0 / (rank + 1) for rank in range(len(vocab))]
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for number in range(40):
+        paragraphs = []
+        for _ in range(25):
+            paragraphs.append(" ".join(rng.choices(vocab, weights, k=rng.randint(45, 70))) + ".")
+        write(corpus, f"a{number:02d}.txt", f"Article {number}\n\n" + "\n\n".join(paragraphs))
+    index = tmp_path / "ix"
+    searchkit.build_index(corpus, index, settings=searchkit.Settings(min_chars=50))
+    queries = ["w0 w3 alpha", "w1 w2 w5 beta gamma", "w10 w20 w30", "delta w0", "w4 w7 w9 w11"]
+    for settings in (searchkit.Settings(), searchkit.Settings(feedback_docs=5)):
+        with searchkit.Searcher(index, settings) as searcher:
+            for query in queries:
+                top = [round(h.score, 4) for h in searcher.search(query, limit=10, highlight=False).hits]
+                every = [round(h.score, 4) for h in searcher.search(query, limit=5000, highlight=False).hits[:10]]
+                assert top == every, (query, settings.feedback_docs)
