@@ -151,3 +151,27 @@ def test_checkpoints_by_time_when_no_file_count_is_given(corpus: Path, tmp_path:
     monkeypatch.setattr(index_module, "COMMIT_SECONDS", 0.0)
     report = searchkit.build_index(corpus, tmp_path / "many")
     assert len(generations) == len(report.added) + 1  # a checkpoint after every file, then the end
+
+
+def test_columns_read_in_one_go_match_whooshs_per_document_reads(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys as _sys
+
+    search_module = _sys.modules["searchkit.search"]
+    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 5)  # several segments
+    searchkit.build_index(corpus, tmp_path / "ix")
+    with searchkit.Searcher(tmp_path / "ix") as searcher:
+        whoosh_searcher = searcher._searcher()
+        checked = 0
+        for sub, _ in whoosh_searcher.leaf_searchers():
+            reader = sub.reader()
+            keys = search_module._column(reader, search_module.TEXT_KEY)
+            for field in ("content", "title", "text"):
+                lengths = search_module._column(reader, "", length_of=field)
+                for docnum in range(reader.doc_count_all()):
+                    expected = reader.doc_field_length(docnum, field) or 0
+                    assert search_module._LENGTH_OF[lengths[docnum]] == expected
+                    checked += 1
+            for docnum in range(reader.doc_count_all()):
+                text = reader.stored_fields(docnum)["text"]
+                assert keys[docnum] == searchkit.schema.text_key(text)
+    assert checked >= 3 * 24
