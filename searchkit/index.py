@@ -59,6 +59,10 @@ COMMIT_SECONDS = 60.0
 WRITER_PROCS = min(2, os.cpu_count() or 1)
 #: Passages one worker writes into one segment.
 CHUNK_PASSAGES = 1500
+#: Segments under this many passages (left by updates) are merged once there are
+#: MAX_TINY_SEGMENTS of them: each search pays for every segment.
+TINY_SEGMENT = 1000
+MAX_TINY_SEGMENTS = 8
 
 
 def _fork_context() -> Any:
@@ -158,6 +162,25 @@ def write_lock(path: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT) -> I
         yield
     finally:
         lock.release()
+
+
+def _merge_tiny(writer: Any, segments: list[Any]) -> list[Any]:
+    """Whoosh merge policy: merge the segments under ``TINY_SEGMENT`` passages once
+    there are ``MAX_TINY_SEGMENTS`` of them, and leave the others alone.
+
+    Whoosh's default policy merged 18 segments (300,000 passages) when one article
+    changed in a BBC x40 index: 130 s, in pure Python, for a one-file update. An
+    update writes a segment of a few passages instead; the tiny ones are merged
+    now and then, which is cheap, so searches never face many of them.
+    """
+    from whoosh.reading import SegmentReader
+
+    tiny = [seg for seg in segments if seg.doc_count_all() < TINY_SEGMENT]
+    if len(tiny) < MAX_TINY_SEGMENTS:
+        return segments
+    for seg in tiny:
+        writer.add_reader(SegmentReader(writer.storage, writer.schema, seg))
+    return [seg for seg in segments if seg.doc_count_all() >= TINY_SEGMENT]
 
 
 def _passage_document(passage: Passage, digest: str) -> dict[str, Any]:
@@ -513,8 +536,11 @@ class Index:
         options = {"_lk": False, "limitmb": 256, "compound": False}
         context = _fork_context() if WRITER_PROCS > 1 else None
         if context is not None:
-            return ParallelWriter(self._ix, self.settings.stemmer, context, WRITER_PROCS, CHUNK_PASSAGES, options)
-        return _FastWriter(self._ix, self.settings.stemmer, **options)
+            writer = ParallelWriter(self._ix, self.settings.stemmer, context, WRITER_PROCS, CHUNK_PASSAGES, options)
+        else:
+            writer = _FastWriter(self._ix, self.settings.stemmer, **options)
+        getattr(writer, "_base", writer).mergetype = _merge_tiny  # a ParallelWriter commits through its base
+        return writer
 
     def manifest(self) -> dict[str, dict[str, Any]]:
         """For each indexed corpus file (``source``): its size, time, hash and doc ids."""

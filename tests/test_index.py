@@ -127,3 +127,32 @@ def test_add_articles_in_memory(tmp_path: Path) -> None:
     assert ix.add_articles([article]) == 1  # replaced, not doubled
     assert ix.passage_count() == 1
     ix.close()
+
+
+def test_updates_merge_only_tiny_segments(corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from searchkit import index as index_module
+
+    def segment_sizes() -> list[int]:
+        with searchkit.open_index(index_dir) as ix:
+            return sorted(seg.doc_count_all() for seg in ix.whoosh._segments())
+
+    searchkit.build_index(corpus, index_dir)
+    (first,) = segment_sizes()
+    # The first build is not tiny here: updates must never rewrite it.
+    monkeypatch.setattr(index_module, "TINY_SEGMENT", first)
+    monkeypatch.setattr(index_module, "MAX_TINY_SEGMENTS", 3)
+    article = sorted(p for p in corpus.iterdir() if p.suffix == ".txt")[0]
+    for round in range(7):
+        article.write_text(article.read_text(encoding="utf-8") + f"\n\nA new paragraph number {round} on turnout.\n",
+                           encoding="utf-8")
+        report = searchkit.build_index(corpus, index_dir)
+        assert report.updated and report.passages == doc_passages(index_dir)
+        sizes = segment_sizes()
+        assert first in sizes  # the big segment stays (deleted passages are only marked)
+        assert sum(1 for size in sizes if size < first) <= 3  # tiny ones are merged once there are three
+    assert searchkit.search("paragraph number 6 turnout", index=index_dir).hits[0].source == article.name
+
+
+def doc_passages(index_dir: Path) -> int:
+    with searchkit.open_index(index_dir) as ix:
+        return ix.passage_count()
