@@ -168,9 +168,25 @@ def _union_matchers(query: Any) -> Any:
     return query
 
 
+#: Top-level searcher -> field -> average field length (Whoosh sums it over every
+#: segment for every term of every segment: a seventh of a query on 165 segments).
+_AVERAGE_LENGTHS: "weakref.WeakKeyDictionary[Any, dict[str, float]]" = weakref.WeakKeyDictionary()
+
+
 class _BM25FScorer(scoring.BM25FScorer):
     """Whoosh's BM25F scorer, reading field lengths from the segment's length column
-    loaded once (same lengths, same scores)."""
+    loaded once and the average field length once per searcher (same scores)."""
+
+    def __init__(self, searcher: Any, fieldname: str, text: str, B: float, K1: float, qf: int = 1) -> None:
+        parent = searcher.get_parent()
+        averages = _AVERAGE_LENGTHS.setdefault(parent, {})
+        average = averages.get(fieldname)
+        if average is None:
+            average = averages[fieldname] = parent.avg_field_length(fieldname) or 1
+        self.idf = parent.idf(fieldname, text)
+        self.avgfl = average
+        self.B, self.K1, self.qf = B, K1, qf
+        self.setup(searcher, fieldname, text)
 
     def setup(self, searcher: Any, fieldname: str, text: str) -> Any:
         found = super().setup(searcher, fieldname, text)
