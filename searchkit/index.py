@@ -76,12 +76,12 @@ def _fork_context() -> Any:
 Progress = Callable[[int, int], None]
 
 
-def _write_json(path: Path, data: Any) -> None:
+def _write_json(path: Path, data: Any, sort_keys: bool = True) -> None:
     """Write JSON so that readers see the old file or the new one, never half of one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
         # dumps, not dump: json.dump encodes in pure Python, several times slower (large manifests).
-        fh.write(json.dumps(data, ensure_ascii=False, sort_keys=True))
+        fh.write(json.dumps(data, ensure_ascii=False, sort_keys=sort_keys))
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -584,6 +584,7 @@ class Index:
         _write_json(
             self.path / MANIFEST_FILE,
             {"generation": self._ix.latest_generation(), "files": files},
+            sort_keys=False,  # in corpus order already; sorting cost a tenth of a one-file update at x40
         )
 
     def update(

@@ -128,12 +128,13 @@ def list_files(corpus: str | os.PathLike[str]) -> tuple[list[CorpusFile], list[S
             if name.startswith("."):
                 continue
             source = rel + name
-            try:
-                name.encode("utf-8")
-            except UnicodeEncodeError:  # undecodable bytes: the name could not be stored or cited
-                problems.append(Skipped(os.fsencode(source).decode("utf-8", "backslashreplace"),
-                                        "name is not valid UTF-8; rename it"))
-                continue
+            if not name.isascii():
+                try:
+                    name.encode("utf-8")
+                except UnicodeEncodeError:  # undecodable bytes: the name could not be stored or cited
+                    problems.append(Skipped(os.fsencode(source).decode("utf-8", "backslashreplace"),
+                                            "name is not valid UTF-8; rename it"))
+                    continue
             try:
                 st = entry.stat()
             except OSError as exc:
@@ -142,7 +143,7 @@ def list_files(corpus: str | os.PathLike[str]) -> tuple[list[CorpusFile], list[S
                 continue
             if stat.S_ISDIR(st.st_mode):
                 walk(entry.path, source + "/")
-            elif stat.S_ISREG(st.st_mode) and os.path.splitext(name)[1].lower() in SUFFIXES:
+            elif stat.S_ISREG(st.st_mode) and name[name.rfind("."):].lower() in SUFFIXES:
                 if source == METADATA_FILE:
                     continue
                 files.append(CorpusFile(source, entry.path, st.st_size, st.st_mtime_ns))
