@@ -351,8 +351,12 @@ class Searcher:
             wq.Term("text", term, boost=self.settings.feedback_weight * weight)
             for term, weight in searcher.key_terms(docnums, "text", numterms=self.settings.feedback_terms)
         ]
+        if not extra:
+            return query
+        if not self.settings.feedback_rerank:
+            return wq.Or([query, *extra])  # expansion terms may find passages without a query word
         # Expansion terms only re-rank: every hit still holds a word of the query.
-        return wq.AndMaybe(query, wq.Or(extra)) if extra else query
+        return wq.AndMaybe(query, wq.Or(extra))
 
     def _syntax_query(self, text: str) -> tuple[Any, set[str]]:
         schema = self.index.whoosh.schema

@@ -38,8 +38,9 @@ class Settings:
     Pseudo-relevance feedback (off by default: ``feedback_docs`` is 0) adds the
     ``feedback_terms`` best Bo1 key terms of the ``feedback_docs`` best passages,
     weighted ``feedback_weight`` times their normalised score, to re-rank the
-    passages holding a query word; on the tuning splits it did not pay for the
-    second search it costs.
+    passages holding a query word (``feedback_rerank=False``: the expansion terms
+    may also find passages without any query word); on the tuning splits it did not
+    pay for the second search it costs.
     docs/QUALITY.md has the measurements behind each default.
     """
 
@@ -59,6 +60,7 @@ class Settings:
     feedback_docs: int = 0
     feedback_terms: int = 10
     feedback_weight: float = 0.5
+    feedback_rerank: bool = True
 
     def __post_init__(self) -> None:
         if self.stemmer not in STEMMERS:

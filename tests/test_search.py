@@ -183,3 +183,20 @@ def test_top_hits_are_the_exhaustive_ranking(tmp_path: Path) -> None:
                 top = [round(h.score, 4) for h in searcher.search(query, limit=10, highlight=False).hits]
                 every = [round(h.score, 4) for h in searcher.search(query, limit=5000, highlight=False).hits[:10]]
                 assert top == every, (query, settings.feedback_docs)
+
+
+def test_feedback_reranks_or_expands(tmp_path: Path) -> None:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    write(corpus, "a.txt", "Quokka\n\nThe quokka is a small marsupial of Rottnest Island, where tourists photograph it.")
+    write(corpus, "b.txt", "Island\n\nRottnest Island marsupial colonies draw tourists who photograph wildlife.")
+    write(corpus, "c.txt", "Budget\n\nThe chancellor presented the budget to parliament on Wednesday.")
+    searchkit.build_index(corpus, tmp_path / "ix", settings=searchkit.Settings(min_chars=20))
+
+    def sources(**changes: object) -> list[str]:
+        with searchkit.Searcher(tmp_path / "ix", searchkit.Settings(**changes)) as searcher:  # type: ignore[arg-type]
+            return [hit.source for hit in searcher.search("quokka").hits]
+
+    assert sources() == ["a.txt"]
+    assert sources(feedback_docs=1) == ["a.txt"]  # re-ranking only: every hit holds the word
+    assert sources(feedback_docs=1, feedback_rerank=False) == ["a.txt", "b.txt"]  # found through its words
