@@ -9,6 +9,7 @@ word is met whose stem is not known yet.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any, Callable, Iterable, Iterator
 
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
@@ -39,9 +40,19 @@ _RAW_CACHE: dict[str, dict[str, str]] = {}
 _STEMMERS: dict[str, Callable[[str], str]] = {}
 
 
+def fold_accents(word: str) -> str:
+    """``word`` without its accents: "café" → "cafe", "Zürich" → "Zurich"."""
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
 def _load_stemmer(name: str) -> Callable[[str], str]:
     if name not in _STEMMERS:
-        if name == "none":
+        if name.endswith("+fold"):
+            base = _load_stemmer(name[: -len("+fold")])
+            _STEMMERS[name] = lambda word: base(fold_accents(word))
+        elif name == "none":
             _STEMMERS[name] = lambda word: word
         elif name == "porter":
             from ._nltk import load

@@ -536,9 +536,9 @@ class Index:
         options = {"_lk": False, "limitmb": 256, "compound": False}
         context = _fork_context() if WRITER_PROCS > 1 else None
         if context is not None:
-            writer = ParallelWriter(self._ix, self.settings.stemmer, context, WRITER_PROCS, CHUNK_PASSAGES, options)
+            writer = ParallelWriter(self._ix, self.settings.analyzer_name, context, WRITER_PROCS, CHUNK_PASSAGES, options)
         else:
-            writer = _FastWriter(self._ix, self.settings.stemmer, **options)
+            writer = _FastWriter(self._ix, self.settings.analyzer_name, **options)
         getattr(writer, "_base", writer).mergetype = _merge_tiny  # a ParallelWriter commits through its base
         return writer
 
@@ -577,7 +577,7 @@ class Index:
 
     def _save_stems(self) -> None:
         # A cache like the manifest: a missing or stale table only costs an NLTK import.
-        stemmer = self.settings.stemmer
+        stemmer = self.settings.analyzer_name
         _write_json(self.path / STEMS_FILE, {"stemmer": stemmer, "stems": analysis.known_stems(stemmer)})
 
     def _save_manifest(self, files: Mapping[str, Any]) -> None:
@@ -910,7 +910,8 @@ def open_index(path: str | os.PathLike[str] = "index", settings: Settings | None
             f"the index at {path} has schema version {data.get('schema_version')}, this searchkit "
             f"uses {SCHEMA_VERSION}; rebuild it: searchkit index --rebuild --index {path}"
         )
-    recorded = dict(data.get("settings") or {})
+    # Settings added later are recorded by newer builds only: a missing one had its default.
+    recorded = Settings.from_dict(dict(data.get("settings") or {})).index_time()
     if settings is None:
         settings = Settings.from_dict(recorded)
     elif settings.index_time() != recorded:
@@ -930,7 +931,7 @@ def open_index(path: str | os.PathLike[str] = "index", settings: Settings | None
             f"the index at {path} cannot be opened ({type(exc).__name__}); "
             f"rebuild it: searchkit index --rebuild --index {path}"
         ) from None
-    _load_stems(path, settings.stemmer)
+    _load_stems(path, settings.analyzer_name)
     return Index(path, ix, settings)
 
 

@@ -33,7 +33,7 @@ def text_key(text: str) -> int:
 
 
 def build_schema(settings: Settings) -> Schema:
-    english = analyzer(settings.stemmer)
+    english = analyzer(settings.analyzer_name)
     names = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
     return Schema(
         passage_id=ID(stored=True, unique=True),

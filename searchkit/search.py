@@ -248,7 +248,7 @@ class Searcher:
         # Every thread's searcher, so close() can close them all, not only its own.
         self._open: dict[object, Any] = {}
         self._open_lock = threading.Lock()
-        self._analyzer = analyzer(self.settings.stemmer)
+        self._analyzer = analyzer(self.settings.analyzer_name)
 
     def __enter__(self) -> "Searcher":
         return self
@@ -496,7 +496,7 @@ class Searcher:
             return ()
         # The analyzer's tokens, stems and offsets without building a Token per word:
         # highlighting ten passages per query was a tenth of a query's time.
-        stemmer = self.settings.stemmer
+        stemmer = self.settings.analyzer_name
         cache = _RAW_CACHE.setdefault(stemmer, {})
         spans = []
         for match in _TOKEN_RE.finditer(text):

@@ -15,7 +15,7 @@ __all__ = ["Settings", "INDEX_TIME", "STEMMERS"]
 STEMMERS = ("porter", "snowball", "lancaster", "none")
 
 #: Settings that shape what is stored in the index.
-INDEX_TIME = ("min_chars", "target_chars", "max_chars", "stemmer")
+INDEX_TIME = ("min_chars", "target_chars", "max_chars", "stemmer", "fold_accents")
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,8 @@ class Settings:
     neighbours; paragraphs longer than ``max_chars`` are cut at sentence
     boundaries into pieces of about ``target_chars`` (a whole paragraph, such as an
     abstract, ranks better than its halves: docs/QUALITY.md).
-    Analysis: ``stemmer`` is the NLTK stemmer used for text and queries.
+    Analysis: ``stemmer`` is the NLTK stemmer used for text and queries;
+    ``fold_accents`` reads "café" as "cafe" (and "Zürich" as "zurich") before it.
     Ranking: BM25F with ``k1`` and ``b``; ``title_boost`` weighs title matches;
     ``one_field`` scores the article title and the passage text as one field
     (plus ``title_boost`` times a title-only match) instead of two.
@@ -48,6 +49,7 @@ class Settings:
     target_chars: int = 800
     max_chars: int = 2500
     stemmer: str = "porter"
+    fold_accents: bool = False
     k1: float = 1.2
     b: float = 0.75
     title_boost: float = 0.25
@@ -67,6 +69,12 @@ class Settings:
             raise ValueError(f"stemmer must be one of {', '.join(STEMMERS)}, not {self.stemmer!r}")
         if not 0 < self.min_chars <= self.target_chars <= self.max_chars:
             raise ValueError("passage sizes must satisfy 0 < min_chars <= target_chars <= max_chars")
+
+    @property
+    def analyzer_name(self) -> str:
+        """The word-to-term function of the analysis: the stemmer, with "+fold" when
+        accents are folded first (the key of the stem caches and of ``stems.json``)."""
+        return self.stemmer + ("+fold" if self.fold_accents else "")
 
     def index_time(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k in INDEX_TIME}

@@ -156,3 +156,28 @@ def test_updates_merge_only_tiny_segments(corpus: Path, index_dir: Path, monkeyp
 def doc_passages(index_dir: Path) -> int:
     with searchkit.open_index(index_dir) as ix:
         return ix.passage_count()
+
+
+def test_fold_accents_is_an_index_time_setting(tmp_path: Path) -> None:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    write(corpus, "a.txt", "Zürich\n\nThe café in Zürich serves crème brûlée to naïve tourists every day.")
+    folded, plain = tmp_path / "folded", tmp_path / "plain"
+    searchkit.build_index(corpus, folded, settings=searchkit.Settings(fold_accents=True, min_chars=20))
+    searchkit.build_index(corpus, plain, settings=searchkit.Settings(min_chars=20))
+    hits = searchkit.search("zurich cafe", index=folded).hits
+    assert [h.source for h in hits] == ["a.txt"]
+    text = hits[0].text
+    assert sorted(text[a:b] for a, b in hits[0].highlights) == ["Zürich", "café"]
+    assert searchkit.search("Zürich", index=folded).hits  # accented queries fold too
+    assert not searchkit.search("zurich cafe", index=plain).hits
+    with pytest.raises(searchkit.IndexMismatchError, match="fold_accents"):
+        searchkit.open_index(plain, searchkit.Settings(min_chars=20, fold_accents=True))
+
+
+def test_settings_recorded_before_a_new_setting_still_open(built: Path) -> None:
+    recorded = json.loads((built / SETTINGS_FILE).read_text(encoding="utf-8"))
+    del recorded["settings"]["fold_accents"]  # as written before the setting existed
+    (built / SETTINGS_FILE).write_text(json.dumps(recorded), encoding="utf-8")
+    with searchkit.open_index(built, searchkit.Settings()) as ix:
+        assert ix.settings.fold_accents is False
