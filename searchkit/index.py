@@ -13,6 +13,7 @@ An index folder holds the Whoosh files and two of searchkit's own:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -162,6 +163,20 @@ def write_lock(path: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT) -> I
         yield
     finally:
         lock.release()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a large, acyclic structure (the corpus
+    listing, the manifest) is built or written: the collector kept rescanning it,
+    a third of a one-file update of a corpus of 89,000 files."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _merge_tiny(writer: Any, segments: list[Any]) -> list[Any]:
@@ -581,6 +596,10 @@ class Index:
         _write_json(self.path / STEMS_FILE, {"stemmer": stemmer, "stems": analysis.known_stems(stemmer)})
 
     def _save_manifest(self, files: Mapping[str, Any]) -> None:
+        with _gc_paused():
+            self._write_manifest(files)
+
+    def _write_manifest(self, files: Mapping[str, Any]) -> None:
         _write_json(
             self.path / MANIFEST_FILE,
             {"generation": self._ix.latest_generation(), "files": files},
@@ -623,7 +642,8 @@ class Index:
 
         began = time.perf_counter()
         corpus = Path(corpus)
-        files, problems = list_files(corpus)
+        with _gc_paused():
+            files, problems = list_files(corpus)
         sidecar, sidecar_problems = load_metadata(corpus)
         by_source = _sidecar_by_source(sidecar)
         skipped: list[Skipped] = [*problems, *sidecar_problems]
@@ -636,9 +656,12 @@ class Index:
             every, checkpoint_at = sys.maxsize, float("inf")
             getattr(writer, "_base", writer).mergetype = CLEAR  # a ParallelWriter commits through its base
         try:
-            manifest = {} if fresh else self._load_manifest()
+            with _gc_paused():
+                manifest = {} if fresh else self._load_manifest()
+                owners = {d: s for s, e in manifest.items() for d in e.get("doc_ids", [])}
+            # The listing and the manifest live until the end: keep the collector off them.
+            gc.freeze()
             new_manifest: dict[str, dict[str, Any]] = {}
-            owners = {d: s for s, e in manifest.items() for d in e.get("doc_ids", [])}
             added: list[str] = []
             updated: list[str] = []
             unchanged: list[str] = []
@@ -730,6 +753,8 @@ class Index:
             if not writer.is_closed:
                 writer.cancel()
             raise
+        finally:
+            gc.unfreeze()
         return IndexReport(
             added=tuple(added),
             updated=tuple(updated),
