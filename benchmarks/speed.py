@@ -404,7 +404,7 @@ def bench_scale(args: argparse.Namespace, work: Path, copies: int, engines: list
         _, _, out = run_measured(helper("_query", engine, str(index), str(queries_file), str(passes)))
         result.update(json.loads(out))
         log(f"  {engine} queries: p50 {result['p50_ms']:.2f} ms, p95 {result['p95_ms']:.2f} ms")
-        if engine == "searchkit":
+        if engine == "searchkit" and copies <= args.feedback_up_to:
             _, _, out = run_measured(helper("_query", "searchkit_fb", str(index), str(queries_file), str(passes)))
             result["feedback"] = json.loads(out)
             log(f"  searchkit, feedback on: p50 {result['feedback']['p50_ms']:.2f} ms, "
@@ -500,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=QUERY_COUNT)
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--feedback-up-to", type=int, default=10, metavar="N",
+                        help="also time searchkit with feedback on at scales up to ×N (a ×40 pass takes ~15 min)")
     parser.add_argument("--tiny", type=int, default=0, metavar="N", help="use N generated articles instead of BBC")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
@@ -598,81 +600,56 @@ def targets(data: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
 NOTES = """\
 ## Where the time goes, and why some targets are missed
 
-Profiles taken during the speed work (not part of the timed run above; figures of 2026-11-22 were
-taken at commit af87f9d, those of 2026-11-28 on the ×1 and ×10 indexes `searchkit index` builds).
+Profiles taken during the speed work (not part of the timed run above; 2026-11-22 at commit
+af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`).
 
-- **Indexing** (`py-spy record -f raw -r 100 -- searchkit index` on BBC ×1, one process): Whoosh's
-  segment flush at commit 45% (sorting the posting pool in `externalsort.SortingPool.items`, pickling
-  and zlib-compressing posting blocks in `W3PostingsWriter._write_block`, `StructFile.tell`/`write`);
-  `SegmentWriter.add_document` 31% (of which `Positions.word_values` 19%, the analyzer chain about
-  10%); cutting passages 8% (6% of it importing NLTK for Punkt). Done about it: the analyzer runs as
-  one filter (`EnglishFilter`: all 850,614 BBC tokens in 1.74 s instead of 2.98 s), stems are cached
-  per word, Porter and Punkt load without the rest of NLTK, and `ParallelWriter` writes chunks of
-  1,500 passages on the second core, one segment each, in corpus order (top 10 of 400 queries
-  identical, passage ids and scores, to a one-process build). What is left is Whoosh's own pure-Python
-  posting and segment code, which naive Whoosh pays too, with fewer fields (searchkit also stores
-  offsets, metadata and digests per passage): two cores give at most 2x over one, so 3x naive Whoosh
-  is out of reach without replacing Whoosh's codec.
-- **Checkpoints and segments: why ×10 indexing is slow.** `searchkit index` commits every 1,000
-  changed files so that a killed run keeps its work; every commit adds segments (one per chunk) and
-  Whoosh's `MERGE_SMALL` merges them again, in the parent process. The ×10 build above took 770 s
-  (naive Whoosh, one commit: 227 s). The same ×10 build with one commit
-  (`build_index(corpus, index, commit_every=10**9)`, commit af87f9d) took 215 s wall, 160 s CPU, peak
-  RSS 196 MB for the largest process, but left 55 segments; queries pay per segment: CPU p50 417 ms on
-  those 55 segments, 139 ms on a three-segment ×10 index (40 queries, `time.process_time`). A
-  one-process ×10 build with checkpoints took 333 CPU-seconds, 17x its ×1 CPU time rather than 10x.
-  Merging the 55 segments into one afterwards (`writer.commit(optimize=True)`) took 183 s; queries on
-  the one segment: CPU p50 161 ms, no better than three segments, because at ×10 the duplicates
-  (next point) cost more than the segments.
-  Not done, and what would close most of the gap: during a build, checkpoint without merging and
-  merge once at the end (or merge in a worker while indexing goes on), and checkpoint by time rather
-  than every 1,000 files.
-- **Duplicates at scale: why ×10 queries are slow.** The ×10 and ×40 corpora repeat every passage 10
-  and 40 times under other ids; searchkit returns distinct texts only, so it asks Whoosh for 20, then
-  80, then 320 hits. At ×10 all 40 probed queries took those three rounds: 182 ms CPU per query
-  against 38 ms for one Whoosh search of the same query on the same index. Since af87f9d the second
-  round asks for as many hits as the duplicates met suggest (two rounds instead of three or four):
-  135 ms instead of 215 ms CPU per query on a ×10 index, identical hits. Not done: a stored hash of
-  the text with Whoosh's collapse, or identical passages merged at index time (one passage, many
-  citations). Real collections have far fewer exact duplicates (BBC itself has 98 in 2,225).
-- **Incremental update** (`py-spy` on `searchkit index` after changing one ×10 article): 49% was
-  importing all of NLTK for Punkt (the article has a long paragraph), 17% walking the corpus folder
-  (22,250 files), 9% writing the manifest. With Punkt loaded alone (after af87f9d) the same update
-  took 1.0-1.7 s instead of 2.3-2.7 s on the loaded machine. At ×40 the folder walk and the manifest
-  grow four times.
-- **Queries** (`cProfile` over 200 queries at ×1): building the matchers and scoring (BM25F field
-  lengths read per posting) take most of the time; reading stored fields about 5%. The number of
-  segments weighs most: CPU p50 per query 10.4 ms with one segment, 17.3 ms with three, 21.6 ms with
-  seven (`time.process_time`, same index, same queries). Plain-words queries use the union matcher on
-  every segment (Whoosh preloaded every posting on segments under 5,000 passages): 9.4 -> 7.1 ms (one
-  segment) and 16.4 -> 12.9 ms (seven), same results. Highlights now come from one regex pass over
-  the text and the stem cache (same spans on all 1,982 hits of the 200 BBC queries): 0.95 -> 0.41 ms
-  per query; hits are built and highlighted once, from the last duplicate-removal round only.
-- **Pseudo-relevance feedback is most of a query** (on by default; the row "searchkit, feedback
-  off" above is the same index and queries with `Settings(feedback_docs=0)`). On 2026-11-28, BBC ×1
-  (7,803 passages, 7 segments), 200 queries: p50 55.8 ms with feedback, 6.1 ms without; cProfile:
-  `key_terms` (Bo1 over the 5 feedback passages, one `frequency` look-up per term in each of the 7
-  segments) 37% of the time, the feedback search itself 15%, and the main search with the 10
-  expansion terms (`AndMaybe`) most of the rest. BBC ×10 (78,030 passages, 13 segments), 40 queries:
-  p50 351 ms with feedback, 67 ms without; there the expanded query is scored in every
-  duplicate-removal round (3.4 Whoosh searches per query against 2.05 without feedback).
-- **A Whoosh bug under the default ranking.** The expansion terms form an `Or` inside `AndMaybe`;
-  on segments under 5,000 passages Whoosh runs that `Or` as an `ArrayUnionMatcher`, whose
-  `max_quality()` is the largest of its parts' instead of their sum, so block-quality skipping drops
-  passages that belong in the top 10 (e.g. "think said issue" on ×1: the best passage scores 10.22
-  with `optimize=False` or the union matcher, but the default search returns 9.63 as its best).
-  Setting the union matcher on every `Or` of the query (not only the outermost) gives the true
-  BM25 top 10: it changes the top 10 of 42 of 200 ×1 queries and 8 of 40 ×10 queries (always by
-  adding passages that score higher), and is about 10% faster. Not changed here, because it changes
-  the default ranking (the quality figures were measured with the bug). With that fix, top-k is a
-  prefix of top-n, so duplicate removal could size its first round from the duplicates met by the
-  previous queries: measured at ×10, 2.0 instead of 3.0 Whoosh searches per query, p50 277 instead of
-  419 ms in the same session, identical top 10 on 40 of 40 queries.
-- **Cold start** (`python -X importtime -m searchkit search ...`): Python itself ~20 ms, whoosh
-  ~50-60 ms, click ~20 ms, `searchkit.models` (dataclasses) ~25 ms; nothing else heavy is imported
-  (no NLTK: words come from the index's `stems.json`; no ingesters, jsonlines or HTTP stack). On the
-  quiet machine before this run: 0.17-0.20 s wall for five runs. Under this run's load the same
-  command took 1.2-1.6 s wall for 0.28 s of CPU, and `python -c pass` 0.17-0.38 s.
+- **Indexing** (`py-spy record -f raw -r 100 -- searchkit index`, BBC ×1): Whoosh's segment flush at
+  commit was 45% before the work (sorting the posting pool, pickling and compressing posting blocks)
+  and `add_document` 31%. Done: the English analyzer runs as one filter with stems cached per word;
+  searchkit's writer (`_FastWriter`) analyses title and text once (the combined `content` field reuses
+  their stems), builds postings without Whoosh's token objects and pools them per term in the worker
+  processes; `ParallelWriter` writes chunks of 1,500 passages on both cores, one segment each, and a
+  first build commits once. The index is the same as Whoosh's own writer makes (tested). On 2026-11-28
+  a ×10 profile still spent about two thirds of the CPU in Whoosh's segment flush (`add_postings`,
+  `finish_term`, `_write_block`) and a quarter in `add_document`: Whoosh's pure-Python codec, which
+  naive Whoosh pays too, for fewer fields. With two cores the ceiling is about 2× one process, so 3×
+  naive Whoosh at ×1 is out of reach without replacing Whoosh's codec; at ×10 and ×40 searchkit gains
+  because naive Whoosh's one writer spills and merges its pool.
+- **Segments cost every query.** A first build leaves one segment per 1,500-passage chunk: 6 at ×1,
+  about 160 at ×40. Merging them in Whoosh is pure Python and slow (18 segments, 300,000 passages:
+  68 s), so it is not done. Per query and segment Whoosh builds a matcher and a scorer per word and
+  field: at ×40 that was a third of a query. Whoosh also summed every segment's field length for every
+  term of every segment to get the average (14% of a ×40 query): searchkit now computes it once per
+  searcher (×40 p50 118 -> 100 ms in a side-by-side check, same scores), and reads each segment's
+  field-length column in one read instead of a seek and read per posting (×1 p50 4.95 -> 4.17 ms).
+- **Duplicates at scale.** The ×10 and ×40 corpora repeat every passage 10 and 40 times under other ids,
+  and searchkit returns distinct texts only. Since 2026-11-28 duplicates are dropped while collecting,
+  in one pass, by a 64-bit hash of the text stored as a column (schema 3; before: rounds of 20, 80,
+  320 hits). What is left is inherent in this corpus: every copy of a competitive passage still has
+  to be matched (about 10,000 matches per ×40 query against 370 at ×1), which is why p50 grows about
+  25× from ×1 to ×40 here.
+- **Pseudo-relevance feedback** (off by default since 2026-11-28; the row "searchkit, feedback on" is
+  the same index with `Settings(feedback_docs=5)`): a second search plus Bo1 key terms of 5 passages,
+  about ten times a plain query (`key_terms` alone was 37% of a feedback query at ×1). It did not
+  help ranking on the tuning splits (docs/QUALITY.md), so the default is the fast path.
+- **A Whoosh bug in the feedback query, fixed.** Under `AndMaybe`, an `Or` on segments under 5,000
+  passages ran as an `ArrayUnionMatcher` whose `max_quality()` is the largest of its parts instead of
+  their sum, so block skipping dropped passages of the true top 10 (e.g. "think said issue" on ×1:
+  best 10.22, returned 9.63). Every `Or` now gets the union matcher; a test compares the top 10 with
+  exhaustive scoring.
+- **Incremental update** (cProfile, one changed article in the ×40 index, 89,000 files): it took
+  130 s, almost all in Whoosh's `MERGE_SMALL` policy merging 18 segments (300,000 passages) at commit.
+  searchkit now merges only segments under 1,000 passages once there are 8 of them: 1.7 s wall on a
+  loaded machine. What is left at ×40: listing the corpus (89,000 `stat` calls, 0.45 s, of which 0.23 s
+  is the system calls alone), reading and writing the 20 MB manifest (0.4 s + 0.3 s), interpreter and
+  imports (0.16 s), opening the index's 160 segments and committing (about 0.2 s). Below 1 s would
+  need a manifest that is not rewritten whole (a journal, or a compact binary table).
+- **Peak RSS** grows with the corpus (×1 about 240 MB, ×40 about 490 MB in the build above): postings
+  are pooled per chunk and streamed to segments, but the parent holds the manifest of every file (a
+  dict per file; 89,000 at ×40) and the list of files. Not done: a streamed manifest.
+- **Cold start** (`python -X importtime -m searchkit search ...`): Python ~20 ms, whoosh ~50-60 ms,
+  click ~20 ms, `searchkit.models` ~25 ms; nothing else heavy (no NLTK: query words come from the
+  index's `stems.json`; no ingesters, jsonlines or HTTP stack). 0.12 s wall on BBC ×1 on a quiet moment.
 """
 
 
