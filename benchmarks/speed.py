@@ -627,7 +627,7 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   in one pass, by a 64-bit hash of the text stored as a column (schema 3; before: rounds of 20, 80,
   320 hits). What is left is inherent in this corpus: every copy of a competitive passage still has
   to be matched (about 10,000 matches per ×40 query against 370 at ×1), which is why p50 grows about
-  25× from ×1 to ×40 here.
+  22× from ×1 to ×40 here.
 - **Pseudo-relevance feedback** (off by default since 2026-11-28; the row "searchkit, feedback on" is
   the same index with `Settings(feedback_docs=5)`): a second search plus Bo1 key terms of 5 passages,
   about ten times a plain query (`key_terms` alone was 37% of a feedback query at ×1). It did not
@@ -639,12 +639,13 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   exhaustive scoring.
 - **Incremental update** (cProfile, one changed article in the ×40 index, 89,000 files): it took
   130 s, almost all in Whoosh's `MERGE_SMALL` policy merging 18 segments (300,000 passages) at commit.
-  searchkit now merges only segments under 1,000 passages once there are 8 of them: 1.7 s wall on a
-  loaded machine. What is left at ×40: listing the corpus (89,000 `stat` calls, 0.45 s, of which 0.23 s
+  searchkit now merges only segments under 1,000 passages once there are 8 of them, and pauses the
+  cyclic garbage collector while the manifest is read and written: 1.18 s in the run above. What is
+  left at ×40: listing the corpus (89,000 `stat` calls, 0.45 s, of which 0.23 s
   is the system calls alone), reading and writing the 20 MB manifest (0.4 s + 0.3 s), interpreter and
   imports (0.16 s), opening the index's 160 segments and committing (about 0.2 s). Below 1 s would
   need a manifest that is not rewritten whole (a journal, or a compact binary table).
-- **Peak RSS** grows with the corpus (×1 about 240 MB, ×40 about 490 MB in the build above): postings
+- **Peak RSS** grows with the corpus (×1 254 MB, ×40 593 MB in the run above): postings
   are pooled per chunk and streamed to segments, but the parent holds the manifest of every file (a
   dict per file; 89,000 at ×40) and the list of files. Not done: a streamed manifest.
 - **Cold start** (`python -X importtime -m searchkit search ...`): Python ~20 ms, whoosh ~50-60 ms,
