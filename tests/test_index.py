@@ -181,3 +181,57 @@ def test_settings_recorded_before_a_new_setting_still_open(built: Path) -> None:
     (built / SETTINGS_FILE).write_text(json.dumps(recorded), encoding="utf-8")
     with searchkit.open_index(built, searchkit.Settings()) as ix:
         assert ix.settings.fold_accents is False
+
+
+def test_manifest_changes_go_to_a_journal_until_it_is_folded_in(
+    corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from searchkit.index import MANIFEST_JOURNAL
+
+    monkeypatch.setattr(searchkit.index, "JOURNAL_SHARE", 10.0)
+    searchkit.build_index(corpus, index_dir)
+    whole = (index_dir / MANIFEST_FILE).read_bytes()
+    assert not (index_dir / MANIFEST_JOURNAL).exists()
+
+    write(corpus, "new.txt", "Brand New Story\n\nA zeppelin landed in the harbour today.\n")
+    (corpus / "004_912fc622c2e6cf7e.txt").unlink()
+    report = searchkit.build_index(corpus, index_dir)
+    assert report.added == ("new.txt",) and report.removed == ("004_912fc622c2e6cf7e.txt",)
+    assert (index_dir / MANIFEST_FILE).read_bytes() == whole  # not rewritten
+    lines = (index_dir / MANIFEST_JOURNAL).read_text().splitlines()
+    assert len(lines) == 1 and set(json.loads(lines[0])["files"]) == {"new.txt"}
+
+    with searchkit.open_index(index_dir) as ix:
+        manifest = ix.manifest()
+    assert "new.txt" in manifest and "004_912fc622c2e6cf7e.txt" not in manifest
+    assert not searchkit.build_index(corpus, index_dir).changed
+
+    monkeypatch.setattr(searchkit.index, "JOURNAL_SHARE", 0.0)
+    (corpus / "new.txt").write_text("Brand New Story\n\nThe zeppelin left again.\n")
+    assert searchkit.build_index(corpus, index_dir).updated == ("new.txt",)
+    assert not (index_dir / MANIFEST_JOURNAL).exists()  # folded into manifest.json
+    assert "zeppelin" not in whole.decode() and "new.txt" in (index_dir / MANIFEST_FILE).read_text()
+    assert not searchkit.build_index(corpus, index_dir).changed
+
+
+@pytest.mark.parametrize("damage", ["cut", "stale"])
+def test_damaged_or_stale_journal_falls_back_to_the_index(
+    corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    from searchkit.index import MANIFEST_JOURNAL
+
+    monkeypatch.setattr(searchkit.index, "JOURNAL_SHARE", 10.0)
+    searchkit.build_index(corpus, index_dir)
+    write(corpus, "new.txt", "Brand New Story\n\nA zeppelin landed in the harbour today.\n")
+    searchkit.build_index(corpus, index_dir)
+    journal = index_dir / MANIFEST_JOURNAL
+    if damage == "cut":  # a crash in the middle of the append
+        journal.write_bytes(journal.read_bytes()[:-9])
+    else:  # a line written against an older manifest.json
+        record = json.loads(journal.read_text())
+        record["base"] -= 1
+        record["removed"] = ["002_5883718dadfc0e72.txt"]  # applied, it would look new
+        journal.write_text(json.dumps(record) + "\n")
+    report = searchkit.build_index(corpus, index_dir)
+    assert not report.changed and len(report.unchanged) == 6
+    assert searchkit.search("zeppelin harbour", index=index_dir)[0].source == "new.txt"

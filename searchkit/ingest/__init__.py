@@ -119,7 +119,7 @@ def list_files(corpus: str | os.PathLike[str]) -> tuple[list[CorpusFile], list[S
             return
         seen_dirs.add(key)
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            entries = list(os.scandir(folder))  # sorted once at the end
         except OSError as exc:
             problems.append(Skipped(shown, f"cannot list folder ({exc.strerror})"))
             return
@@ -150,6 +150,7 @@ def list_files(corpus: str | os.PathLike[str]) -> tuple[list[CorpusFile], list[S
 
     walk(str(root), "")
     files.sort(key=lambda f: f.source)
+    problems.sort(key=lambda p: p.path)
     return files, problems
 
 
