@@ -90,6 +90,19 @@ def _column(reader: Any, name: str, length_of: str | None = None) -> Any:
     return values
 
 
+class _ThreadToken:
+    """Held in one thread's local storage only, so it is freed when the thread ends."""
+
+    __slots__ = ("__weakref__",)
+
+
+def _close_thread_searcher(searchers: dict[int, Any], lock: threading.Lock, key: int) -> None:
+    with lock:
+        searcher = searchers.pop(key, None)
+    if searcher is not None and not searcher.is_closed:
+        searcher.close()
+
+
 class _UniqueTop(WrappingCollector):
     """Whoosh's top-N collector keeping the best passage of each text, with an
     optional deadline read from the clock between hits.
@@ -107,19 +120,21 @@ class _UniqueTop(WrappingCollector):
         self.timedout = False
         self._best: dict[int, tuple[float, int]] = {}
         self._keys: Any = None
+        self._deadline: float | None = None
 
     def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
         self.child.prepare(top_searcher, q, context)
         self.timedout = False
         self._best = {}
+        # Once per search: collect_matches runs once per segment.
+        self._deadline = None if self.time_limit is None else time.monotonic() + self.time_limit
 
     def set_subsearcher(self, subsearcher: Any, offset: int) -> None:
         super().set_subsearcher(subsearcher, offset)
         self._keys = _column(subsearcher.reader(), TEXT_KEY)
 
     def collect_matches(self) -> None:
-        child, keys, best, offset = self.child, self._keys, self._best, self.offset
-        deadline = None if self.time_limit is None else time.monotonic() + self.time_limit
+        child, keys, best, offset, deadline = self.child, self._keys, self._best, self.offset, self._deadline
         for sub_docnum in child.matches():
             if deadline is not None and time.monotonic() > deadline:
                 self.timedout = True
@@ -246,7 +261,7 @@ class Searcher:
         self.settings = base
         self._local = threading.local()
         # Every thread's searcher, so close() can close them all, not only its own.
-        self._open: dict[object, Any] = {}
+        self._open: dict[int, Any] = {}
         self._open_lock = threading.Lock()
         self._analyzer = analyzer(self.settings.analyzer_name)
 
@@ -258,7 +273,8 @@ class Searcher:
 
     def close(self) -> None:
         with self._open_lock:
-            searchers, self._open = list(self._open.values()), {}
+            searchers = list(self._open.values())
+            self._open.clear()  # in place: the threads' finalizers hold this dict
         for searcher in searchers:
             searcher.close()
         self._local.searcher = None
@@ -281,8 +297,8 @@ class Searcher:
         built = self._built()
         # A rebuilt index restarts Whoosh's generation count, so ``up_to_date`` can
         # wrongly say yes after a rebuild: a new build gets a new searcher.
-        if searcher is None or getattr(self._local, "built", None) != built:
-            if searcher is not None:
+        if searcher is None or searcher.is_closed or getattr(self._local, "built", None) != built:
+            if searcher is not None and not searcher.is_closed:  # close() may have closed it from another thread
                 searcher.close()
             searcher = self.index.whoosh.searcher(weighting=weighting)
         elif not searcher.up_to_date():
@@ -295,13 +311,15 @@ class Searcher:
                 searcher = searcher.refresh()
         self._local.searcher = searcher
         self._local.built = built
-        # Keyed by a token of this thread's own, not its ident: a finished thread's
-        # ident is reused by the next one, and its searcher would never be closed.
+        # Keyed by a token of this thread's own, not its ident (a finished thread's
+        # ident is reused by the next one): the token dies with the thread's local
+        # storage and closes its searcher, so a thread per request leaks no files.
         token = getattr(self._local, "token", None)
         if token is None:
-            token = self._local.token = object()
+            token = self._local.token = _ThreadToken()
+            weakref.finalize(token, _close_thread_searcher, self._open, self._open_lock, id(token))
         with self._open_lock:
-            self._open[token] = searcher
+            self._open[id(token)] = searcher
         return searcher
 
     # --- queries -------------------------------------------------------------------

@@ -138,24 +138,83 @@ def test_public_names_are_pinned() -> None:
     assert all(issubclass(getattr(searchkit, n), searchkit.SearchkitError) for n in searchkit.__all__ if n.endswith("Error"))
 
 
-def test_close_closes_every_threads_searcher(bundled_index: Path) -> None:
+def test_thread_searchers_close_when_their_thread_ends_or_on_close(bundled_index: Path) -> None:
+    import gc
     import threading
 
     searcher = searchkit.Searcher(bundled_index)
     opened = []
+    release = threading.Event()
+
+    def work(wait: bool) -> None:
+        searcher.search("Chechnya")
+        opened.append(searcher._local.searcher)
+        if wait:
+            release.wait()
+
+    live = threading.Thread(target=work, args=(True,), daemon=True)
+    live.start()
+    try:
+        for _ in range(20):  # a thread per request: each one's searcher must not outlive it
+            t = threading.Thread(target=work, args=(False,))
+            t.start()
+            t.join()
+        gc.collect()
+        assert len(opened) == 21 and len(searcher._open) == 1
+        assert all(s.is_closed for s in opened[1:]) and not opened[0].is_closed
+        searcher.close()
+        assert opened[0].is_closed
+    finally:
+        release.set()
+        live.join()
+
+
+def test_search_in_another_thread_after_close_opens_again(bundled_index: Path) -> None:
+    import threading
+
+    searcher = searchkit.Searcher(bundled_index, close_index=False)
+    found: list[object] = []
+    ready, go = threading.Event(), threading.Event()
 
     def work() -> None:
         searcher.search("Chechnya")
-        opened.append(searcher._local.searcher)
+        ready.set()
+        go.wait(30)
+        try:
+            found.append(len(searcher.search("Chechnya").hits))
+        except Exception as exc:  # the failure being guarded against
+            found.append(exc)
 
-    threads = [threading.Thread(target=work) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(opened) == 3 and all(not s.is_closed for s in opened)
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+    assert ready.wait(30)
     searcher.close()
-    assert all(s.is_closed for s in opened)
+    go.set()
+    t.join()
+    assert found and isinstance(found[0], int) and found[0] > 0
+    searcher.close()
+    searcher.index.close()
+
+
+def test_time_limit_is_one_budget_for_all_segments(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import itertools
+    import sys
+    import time as real_time
+    import types
+
+    index_module = sys.modules["searchkit.index"]
+    search_module = sys.modules["searchkit.search"]
+    for n in range(6):
+        write(corpus, f"z{n}.txt", f"Zeppelin {n}\n\nA zeppelin number {n} flew over the harbour.\n")
+        searchkit.build_index(corpus, tmp_path / "ix")  # one small segment per file
+    with searchkit.Searcher(tmp_path / "ix") as searcher:
+        assert len(searcher._searcher().leaf_searchers()) >= 6
+        ticks = itertools.count()  # a clock that moves one second each time it is read
+        clock = types.SimpleNamespace(**{k: getattr(real_time, k) for k in dir(real_time) if not k.startswith("_")})
+        clock.monotonic = lambda: float(next(ticks))
+        monkeypatch.setattr(search_module, "time", clock)
+        result = searcher.search("zeppelin", time_limit=2.5)
+    assert result.timed_out and len(result.hits) < 6
 
 
 def test_top_hits_are_the_exhaustive_ranking(tmp_path: Path) -> None:
