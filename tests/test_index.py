@@ -153,6 +153,24 @@ def test_updates_merge_only_tiny_segments(corpus: Path, index_dir: Path, monkeyp
     assert searchkit.search("paragraph number 6 turnout", index=index_dir).hits[0].source == article.name
 
 
+def test_updates_rewrite_mostly_deleted_segments(corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from searchkit import index as index_module
+
+    monkeypatch.setattr(index_module, "TINY_SEGMENT", 10)
+    lines = [json.dumps({"id": f"d{i}", "title": f"T{i}", "text": f"Article {i} about zebra{i % 7} and apples."}) for i in range(40)]
+    big = corpus / "big.jsonl"
+    big.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    searchkit.build_index(corpus, index_dir)
+    for version in range(3):  # every passage of the big file is replaced each time
+        big.write_text("\n".join(line.replace("apples", f"apples v{version}") for line in lines) + "\n", encoding="utf-8")
+        assert searchkit.build_index(corpus, index_dir).updated == ("big.jsonl",)
+        with searchkit.open_index(index_dir) as ix:
+            segments = ix.whoosh._segments()
+            assert all(seg.doc_count() > 0 and seg.deleted_count() * 2 <= seg.doc_count_all() for seg in segments)
+            # Dead passages count in BM25's statistics until their segment is rewritten.
+            assert sum(seg.doc_count_all() for seg in segments) <= 2 * ix.passage_count()
+
+
 def doc_passages(index_dir: Path) -> int:
     with searchkit.open_index(index_dir) as ix:
         return ix.passage_count()
@@ -235,3 +253,18 @@ def test_damaged_or_stale_journal_falls_back_to_the_index(
     report = searchkit.build_index(corpus, index_dir)
     assert not report.changed and len(report.unchanged) == 6
     assert searchkit.search("zeppelin harbour", index=index_dir)[0].source == "new.txt"
+
+
+def test_update_leaves_the_hosts_frozen_objects_frozen(corpus: Path, index_dir: Path) -> None:
+    import gc
+
+    searchkit.build_index(corpus, index_dir)
+    gc.freeze()  # as a server does before it forks workers
+    try:
+        frozen = gc.get_freeze_count()
+        write(corpus, "new.txt", "Brand New Story\n\nA zeppelin landed in the harbour today.\n")
+        assert searchkit.build_index(corpus, index_dir).added == ("new.txt",)
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
+    assert gc.isenabled()
