@@ -108,7 +108,7 @@ class _Manifest:
         self.saved: dict[str, Any] | None = None  # what the files hold, when known
         self.base_bytes = 0
         self.journal_bytes = 0
-        self._base_generation = -1
+        self._base_generation = self._at = -1
 
     def load(self, generation: int) -> dict[str, dict[str, Any]] | None:
         """The files as of ``generation``, or None when the manifest is missing or
@@ -117,7 +117,7 @@ class _Manifest:
         try:
             raw = self.base.read_bytes()
             data = json.loads(raw)
-            files, base_generation = data["files"], data["generation"]
+            files, base_generation = _manifest_files(data), data["generation"]
         except (OSError, ValueError, KeyError, TypeError):
             return None
         at, journal_bytes = base_generation, 0
@@ -139,7 +139,7 @@ class _Manifest:
         if at != generation:
             return None
         self.saved, self.base_bytes, self.journal_bytes = files, len(raw), journal_bytes
-        self._base_generation = base_generation
+        self._base_generation, self._at = base_generation, at
         return dict(files)
 
     def save(self, files: Mapping[str, Any], generation: int) -> None:
@@ -152,6 +152,8 @@ class _Manifest:
                 if before is not entry and before != entry:
                     changed[source] = entry
             removed = [source for source in saved if source not in files]
+            if not changed and not removed and generation == self._at:
+                return  # nothing to say: a run that found nothing to do writes nothing
             line = json.dumps(
                 {"base": self._base_generation, "generation": generation, "files": changed, "removed": removed},
                 ensure_ascii=False,
@@ -162,6 +164,7 @@ class _Manifest:
                     fh.flush()
                     os.fsync(fh.fileno())
                 self.saved, self.journal_bytes = dict(files), self.journal_bytes + len(line)
+                self._at = generation
                 return
         # The journal goes first: a crash in between leaves an old manifest that does not
         # match the index, never a journal applied to the wrong manifest.
@@ -169,10 +172,41 @@ class _Manifest:
             self.journal.unlink()
         except FileNotFoundError:
             pass
-        text = json.dumps({"generation": generation, "files": files}, ensure_ascii=False)
+        text = json.dumps({"generation": generation, **_manifest_columns(files)}, ensure_ascii=False)
         _write_text(self.base, text)
         self.saved, self.base_bytes, self.journal_bytes = dict(files), len(text), 0
-        self._base_generation = generation
+        self._base_generation = self._at = generation
+
+
+#: A manifest entry's fields, with the value an entry without one stands for.
+_ENTRY_FIELDS = {"digest": "", "size": -1, "mtime_ns": -1, "meta": "", "doc_ids": []}
+
+
+def _manifest_columns(files: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest as one list per field (and the few files with problems): JSON
+    lists of plain values parse several times faster than a dict per file."""
+    entries = list(files.values())
+    return {
+        "sources": list(files),
+        "fields": {name: [e.get(name, default) for e in entries] for name, default in _ENTRY_FIELDS.items()},
+        "problems": {source: e["problems"] for source, e in files.items() if e.get("problems")},
+    }
+
+
+def _manifest_files(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The entries of a manifest as written by ``_manifest_columns`` (or, before, as a
+    dict per file)."""
+    if "files" in data:
+        return dict(data["files"])
+    fields, problems = data["fields"], data["problems"]
+    return {
+        source: {"digest": digest, "size": size, "mtime_ns": mtime, "meta": meta, "doc_ids": ids,
+                 "problems": problems.get(source) or []}
+        for source, digest, size, mtime, meta, ids in zip(
+            data["sources"], fields["digest"], fields["size"], fields["mtime_ns"], fields["meta"], fields["doc_ids"],
+            strict=True,
+        )
+    }
 
 
 def _meta_hash(metadata: Mapping[str, Any]) -> str:
@@ -750,7 +784,6 @@ class Index:
             added: list[str] = []
             updated: list[str] = []
             unchanged: list[str] = []
-            present = {f.source for f in files}
             for done, file in enumerate(files, 1):
                 if progress:
                     progress(done, len(files))
@@ -819,7 +852,7 @@ class Index:
             unreadable = [p.path for p in problems]
             removed = []
             for source, entry in manifest.items():
-                if source in present or source in new_manifest:
+                if source in new_manifest:  # every listed file with an old entry has a new one
                     continue
                 if any(source == u or source.startswith(u.rstrip("/") + "/") for u in unreadable):
                     new_manifest[source] = entry  # its folder could not be read: keep it

@@ -268,3 +268,28 @@ def test_update_leaves_the_hosts_frozen_objects_frozen(corpus: Path, index_dir: 
     finally:
         gc.unfreeze()
     assert gc.isenabled()
+
+
+def test_manifest_written_as_columns_and_the_older_form_still_read(
+    corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from searchkit.index import MANIFEST_JOURNAL, Index
+
+    searchkit.build_index(corpus, index_dir)
+    data = json.loads((index_dir / MANIFEST_FILE).read_text())
+    assert sorted(data["sources"]) == sorted(p.name for p in corpus.iterdir() if p.suffix in {".txt", ".md", ".html"})
+    with searchkit.open_index(index_dir) as ix:
+        entries = ix.manifest()
+    # The form written before columns: a dict per file.
+    old_form = {"generation": data["generation"], "files": entries}
+    (index_dir / MANIFEST_FILE).write_text(json.dumps(old_form))
+
+    def no_rebuild(self: Index) -> None:
+        raise AssertionError("the manifest was not read")
+
+    monkeypatch.setattr(Index, "_manifest_from_index", no_rebuild)
+    report = searchkit.build_index(corpus, index_dir)
+    assert not report.changed and len(report.unchanged) == len(entries)
+    # A run that changes nothing writes nothing.
+    assert not (index_dir / MANIFEST_JOURNAL).exists()
+    assert json.loads((index_dir / MANIFEST_FILE).read_text()) == json.loads(json.dumps(old_form))

@@ -92,6 +92,10 @@ def _require_folder(corpus: Path) -> None:
         raise CorpusError(f"corpus {corpus} is not a folder; pass --corpus DIR with a folder of articles")
 
 
+_SCANDIR_FD = os.scandir in os.supports_fd
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+
+
 def list_files(corpus: str | os.PathLike[str]) -> tuple[list[CorpusFile], list[Skipped]]:
     """Every article file under ``corpus`` (sorted), and the entries that could not be read.
 
@@ -109,44 +113,50 @@ def list_files(corpus: str | os.PathLike[str]) -> tuple[list[CorpusFile], list[S
     def walk(folder: str, rel: str) -> None:
         shown = rel.rstrip("/") or "."
         try:
-            info = os.stat(folder)
+            # Listed through an open descriptor where the platform can: each file's stat
+            # is then relative to it, not a walk of the whole path again.
+            handle = os.open(folder, os.O_RDONLY | _O_DIRECTORY) if _SCANDIR_FD else None
         except OSError as exc:
             problems.append(Skipped(shown, f"cannot read folder ({exc.strerror})"))
             return
-        key = (info.st_dev, info.st_ino)
-        if key in seen_dirs:
-            problems.append(Skipped(shown, "symbolic link loop; remove the link"))
-            return
-        seen_dirs.add(key)
         try:
-            entries = list(os.scandir(folder))  # sorted once at the end
+            info = os.fstat(handle) if handle is not None else os.stat(folder)
+            key = (info.st_dev, info.st_ino)
+            if key in seen_dirs:
+                problems.append(Skipped(shown, "symbolic link loop; remove the link"))
+                return
+            seen_dirs.add(key)
+            entries = list(os.scandir(folder if handle is None else handle))  # sorted once at the end
+            prefix = folder + os.sep
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                source = rel + name
+                if not name.isascii():
+                    try:
+                        name.encode("utf-8")
+                    except UnicodeEncodeError:  # undecodable bytes: the name could not be stored or cited
+                        problems.append(Skipped(os.fsencode(source).decode("utf-8", "backslashreplace"),
+                                                "name is not valid UTF-8; rename it"))
+                        continue
+                try:
+                    st = entry.stat()
+                except OSError as exc:
+                    reason = "symbolic link loop or broken link" if entry.is_symlink() else exc.strerror
+                    problems.append(Skipped(source, f"cannot read ({reason})"))
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    walk(prefix + name, source + "/")
+                elif stat.S_ISREG(st.st_mode) and name[name.rfind("."):].lower() in SUFFIXES:
+                    if source == METADATA_FILE:
+                        continue
+                    files.append(CorpusFile(source, prefix + name, st.st_size, st.st_mtime_ns))
         except OSError as exc:
             problems.append(Skipped(shown, f"cannot list folder ({exc.strerror})"))
-            return
-        for entry in entries:
-            name = entry.name
-            if name.startswith("."):
-                continue
-            source = rel + name
-            if not name.isascii():
-                try:
-                    name.encode("utf-8")
-                except UnicodeEncodeError:  # undecodable bytes: the name could not be stored or cited
-                    problems.append(Skipped(os.fsencode(source).decode("utf-8", "backslashreplace"),
-                                            "name is not valid UTF-8; rename it"))
-                    continue
-            try:
-                st = entry.stat()
-            except OSError as exc:
-                reason = "symbolic link loop or broken link" if entry.is_symlink() else exc.strerror
-                problems.append(Skipped(source, f"cannot read ({reason})"))
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                walk(entry.path, source + "/")
-            elif stat.S_ISREG(st.st_mode) and name[name.rfind("."):].lower() in SUFFIXES:
-                if source == METADATA_FILE:
-                    continue
-                files.append(CorpusFile(source, entry.path, st.st_size, st.st_mtime_ns))
+        finally:
+            if handle is not None:
+                os.close(handle)
 
     walk(str(root), "")
     files.sort(key=lambda f: f.source)
