@@ -648,7 +648,7 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   corpus 0.37 s (89,000 `stat` calls are 0.2 s of it), reading the manifest 0.13 s, the pass over
   89,000 unchanged files about 0.15 s, deleting and adding the article, committing and writing the
   journal about 0.1 s; Python start-up and imports (0.1 s) come on top of the figure above.
-- **Peak RSS** grows with the corpus (×1 254 MB, ×40 593 MB in the run above): postings
+- **Peak RSS** grows with the corpus (×1 236 MB, ×40 604 MB in the run above): postings
   are pooled per chunk and streamed to segments, but the parent holds the manifest of every file (a
   dict per file once read; 89,000 at ×40) and the list of files. Not done: a streamed manifest.
 - **Cold start** (`python -X importtime -m searchkit search ...`): Python ~20 ms, whoosh ~50-60 ms,
