@@ -686,7 +686,9 @@ class Index:
 
     def manifest(self) -> dict[str, dict[str, Any]]:
         """For each indexed corpus file (``source``): its size, time, hash and doc ids."""
-        return self._load_manifest()
+        # Read apart from the copy an update keeps: this runs without the write lock.
+        files = _Manifest(self.path).load(self._ix.latest_generation())
+        return self._manifest_from_index() if files is None else files
 
     def stored_passages(self, source: str) -> list[Passage]:
         """The passages stored for one corpus file, as indexed."""

@@ -293,3 +293,13 @@ def test_manifest_written_as_columns_and_the_older_form_still_read(
     # A run that changes nothing writes nothing.
     assert not (index_dir / MANIFEST_JOURNAL).exists()
     assert json.loads((index_dir / MANIFEST_FILE).read_text()) == json.loads(json.dumps(old_form))
+
+
+def test_reading_the_manifest_leaves_an_updates_own_copy_alone(corpus: Path, index_dir: Path) -> None:
+    # manifest() runs without the write lock, beside updates of the same Index object.
+    searchkit.build_index(corpus, index_dir)
+    with searchkit.open_index(index_dir) as ix:
+        ix.update(corpus)
+        kept = ix._manifest.saved
+        assert kept is not None and ix.manifest() == kept
+        assert ix._manifest.saved is kept

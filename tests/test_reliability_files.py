@@ -167,3 +167,16 @@ def test_100_mb_files_are_read_with_bounded_memory(tmp_path: Path) -> None:
     grown_kb, added, skipped, passages = map(int, out.stdout.split())
     assert added == 1 and skipped == 2 and passages == 2
     assert grown_kb < 48 * 1024, f"reading 200 MB of files grew memory by {grown_kb // 1024} MB"
+
+
+def test_of_two_names_for_one_folder_the_first_by_name_is_indexed(tmp_path: Path) -> None:
+    from searchkit.ingest import list_files
+
+    corpus = tmp_path / "c"
+    for real, link in [("a", "z"), ("m", "b")]:  # the real folder first by name, then the link
+        write(corpus / real, "doc.txt", GOOD)
+        os.symlink(real, corpus / link)
+    files, problems = list_files(corpus)
+    # Whatever order the file system lists them in: the same sources every time.
+    assert [f.source for f in files] == ["a/doc.txt", "b/doc.txt"]
+    assert sorted(p.path for p in problems) == ["m", "z"]

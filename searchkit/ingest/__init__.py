@@ -113,20 +113,26 @@ def list_files(corpus: str | os.PathLike[str]) -> tuple[list[CorpusFile], list[S
     def walk(folder: str, rel: str) -> None:
         shown = rel.rstrip("/") or "."
         try:
-            # Listed through an open descriptor where the platform can: each file's stat
-            # is then relative to it, not a walk of the whole path again.
-            handle = os.open(folder, os.O_RDONLY | _O_DIRECTORY) if _SCANDIR_FD else None
+            info = os.stat(folder)
         except OSError as exc:
             problems.append(Skipped(shown, f"cannot read folder ({exc.strerror})"))
             return
         try:
-            info = os.fstat(handle) if handle is not None else os.stat(folder)
+            # Listed through an open descriptor where the platform can: each file's stat
+            # is then relative to it, not a walk of the whole path again.
+            handle = os.open(folder, os.O_RDONLY | _O_DIRECTORY) if _SCANDIR_FD else None
+        except OSError as exc:
+            problems.append(Skipped(shown, f"cannot list folder ({exc.strerror})"))
+            return
+        try:
             key = (info.st_dev, info.st_ino)
             if key in seen_dirs:
                 problems.append(Skipped(shown, "symbolic link loop; remove the link"))
                 return
             seen_dirs.add(key)
-            entries = list(os.scandir(folder if handle is None else handle))  # sorted once at the end
+            # By name: of two links to one folder, the first name is the one indexed, whatever
+            # order the file system lists them in.
+            entries = sorted(os.scandir(folder if handle is None else handle), key=lambda e: e.name)
             prefix = folder + os.sep
             for entry in entries:
                 name = entry.name
@@ -160,7 +166,6 @@ def list_files(corpus: str | os.PathLike[str]) -> tuple[list[CorpusFile], list[S
 
     walk(str(root), "")
     files.sort(key=lambda f: f.source)
-    problems.sort(key=lambda p: p.path)
     return files, problems
 
 
