@@ -627,7 +627,7 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   in one pass, by a 64-bit hash of the text stored as a column (schema 3; before: rounds of 20, 80,
   320 hits). What is left is inherent in this corpus: every copy of a competitive passage still has
   to be matched (about 10,000 matches per ×40 query against 370 at ×1), which is why p50 grows about
-  22× from ×1 to ×40 here.
+  23× from ×1 to ×40 here.
 - **Pseudo-relevance feedback** (off by default since 2026-11-28; the row "searchkit, feedback on" is
   the same index with `Settings(feedback_docs=5)`): a second search plus Bo1 key terms of 5 passages,
   about ten times a plain query (`key_terms` alone was 37% of a feedback query at ×1). It did not
@@ -648,7 +648,7 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   corpus 0.37 s (89,000 `stat` calls are 0.2 s of it), reading the manifest 0.13 s, the pass over
   89,000 unchanged files about 0.15 s, deleting and adding the article, committing and writing the
   journal about 0.1 s; Python start-up and imports (0.1 s) come on top of the figure above.
-- **Peak RSS** grows with the corpus (×1 236 MB, ×40 604 MB in the run above): postings
+- **Peak RSS** grows with the corpus (×1 237 MB, ×40 611 MB in the run above): postings
   are pooled per chunk and streamed to segments, but the parent holds the manifest of every file (a
   dict per file once read; 89,000 at ×40) and the list of files. Not done: a streamed manifest.
 - **Cold start** (`python -X importtime -m searchkit search ...`): Python ~20 ms, whoosh ~50-60 ms,
