@@ -295,8 +295,8 @@ class Searcher:
         searcher = getattr(self._local, "searcher", None)
         weighting = _weighting(self.settings)
         built = self._built()
-        # A rebuilt index restarts Whoosh's generation count, so ``up_to_date`` can
-        # wrongly say yes after a rebuild: a new build gets a new searcher.
+        # A rebuild may change what the searcher was opened for (the recorded
+        # settings): a new build gets a new searcher, not a refreshed one.
         if searcher is None or searcher.is_closed or getattr(self._local, "built", None) != built:
             if searcher is not None and not searcher.is_closed:  # close() may have closed it from another thread
                 searcher.close()
