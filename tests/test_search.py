@@ -143,27 +143,33 @@ def test_thread_searchers_close_when_their_thread_ends_or_on_close(bundled_index
     import threading
 
     searcher = searchkit.Searcher(bundled_index)
-    opened = []
-    release = threading.Event()
+    live_opened: list[object] = []
+    short_opened: list[object] = []
+    ready, release = threading.Event(), threading.Event()
 
-    def work(wait: bool) -> None:
+    def live_work() -> None:
         searcher.search("Chechnya")
-        opened.append(searcher._local.searcher)
-        if wait:
-            release.wait()
+        live_opened.append(searcher._local.searcher)
+        ready.set()
+        release.wait(30)
 
-    live = threading.Thread(target=work, args=(True,), daemon=True)
+    def short_work() -> None:
+        searcher.search("Chechnya")
+        short_opened.append(searcher._local.searcher)
+
+    live = threading.Thread(target=live_work, daemon=True)
     live.start()
     try:
+        assert ready.wait(30)
         for _ in range(20):  # a thread per request: each one's searcher must not outlive it
-            t = threading.Thread(target=work, args=(False,))
+            t = threading.Thread(target=short_work)
             t.start()
             t.join()
         gc.collect()
-        assert len(opened) == 21 and len(searcher._open) == 1
-        assert all(s.is_closed for s in opened[1:]) and not opened[0].is_closed
+        assert len(short_opened) == 20 and len(searcher._open) == 1
+        assert all(s.is_closed for s in short_opened) and not live_opened[0].is_closed  # type: ignore[attr-defined]
         searcher.close()
-        assert opened[0].is_closed
+        assert live_opened[0].is_closed  # type: ignore[attr-defined]
     finally:
         release.set()
         live.join()
