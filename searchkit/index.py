@@ -687,16 +687,15 @@ class Index:
     def manifest(self) -> dict[str, dict[str, Any]]:
         """For each indexed corpus file (``source``): its size, time, hash and doc ids."""
         # Read apart from the copy an update keeps: this runs without the write lock.
-        files = _Manifest(self.path).load(self._ix.latest_generation())
-        return self._manifest_from_index() if files is None else files
+        return self._load_manifest(_Manifest(self.path))
 
     def stored_passages(self, source: str) -> list[Passage]:
         """The passages stored for one corpus file, as indexed."""
         with self._ix.searcher() as searcher:
             return [passage_from_fields(f) for f in searcher.documents(source=source)]
 
-    def _load_manifest(self) -> dict[str, dict[str, Any]]:
-        files = self._manifest.load(self._ix.latest_generation())
+    def _load_manifest(self, store: _Manifest | None = None) -> dict[str, dict[str, Any]]:
+        files = (store or self._manifest).load(self._ix.latest_generation())
         return self._manifest_from_index() if files is None else files
 
     def _manifest_from_index(self) -> dict[str, dict[str, Any]]:
