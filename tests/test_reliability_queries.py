@@ -7,6 +7,7 @@ messages; the time limit really stops a slow search and flags the partial result
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -105,19 +106,32 @@ def test_fuzzy_blowups_are_refused_quickly(bundled_index: Path) -> None:
     assert searchkit.search("Chechnia~1", index=bundled_index, syntax=True).hits
 
 
-def test_time_limit_returns_partial_results_with_a_flag(bundled_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Every matching passage now costs 20 ms (a limit above the passage count gets
-    # Whoosh's unlimited collector).
+@pytest.mark.parametrize("syntax", [False, True], ids=["plain-words", "syntax"])
+def test_time_limit_returns_partial_results_with_a_flag(
+    bundled_index: Path, monkeypatch: pytest.MonkeyPatch, syntax: bool
+) -> None:
+    # Every matching passage now costs 20 ms: in Whoosh's collectors (syntax mode; a
+    # limit above the passage count gets the unlimited one), and in searchkit's own
+    # scoring of plain words (one posting a block).
     for cls in (whoosh.collectors.TopCollector, whoosh.collectors.UnlimitedCollector):
         def slow_collect(self, global_docnum, score, original=cls._collect):  # type: ignore[no-untyped-def]
             time.sleep(0.02)
             return original(self, global_docnum, score)
 
         monkeypatch.setattr(cls, "_collect", slow_collect)
+    search_module = sys.modules["searchkit.search"]
+
+    def slow_blocks(postings, original=search_module._posting_blocks):  # type: ignore[no-untyped-def]
+        for ids, weights in original(postings):
+            for one in zip(ids, weights):
+                time.sleep(0.02)
+                yield [one[0]], [one[1]]
+
+    monkeypatch.setattr(search_module, "_posting_blocks", slow_blocks)
     with searchkit.Searcher(bundled_index) as searcher:
-        complete = searcher.search("the", limit=50)
+        complete = searcher.search("the", limit=50, syntax=syntax)
         assert not complete.timed_out and len(complete.hits) > 20
-        partial = searcher.search("the", limit=50, time_limit=0.1)
+        partial = searcher.search("the", limit=50, time_limit=0.1, syntax=syntax)
     assert partial.timed_out
     assert 0 < len(partial.hits) < len(complete.hits)
 

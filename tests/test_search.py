@@ -250,6 +250,58 @@ def test_top_hits_are_the_exhaustive_ranking(tmp_path: Path) -> None:
                 assert top == every, (query, settings.feedback_docs)
 
 
+def _whoosh_exhaustive(searcher: searchkit.Searcher, query: str, limit: int) -> list[tuple[str, float]]:
+    """What Whoosh's matchers score for every passage holding a query word, one
+    passage per text (the best; ties: the first), best first: the reference."""
+    ws = searcher._searcher()
+    parsed, _ = searcher._plain_query(query)
+    best: dict[object, tuple[float, int]] = {}
+    for hit in ws.search(parsed, limit=None):
+        key = hit["text"]
+        if key not in best or hit.score > best[key][0] + 1e-9:
+            best[key] = (hit.score, hit.docnum)
+    ranked = sorted(best.values(), key=lambda item: (-round(item[0], 9), item[1]))[:limit]
+    return [(ws.stored_fields(docnum)["passage_id"], round(score, 6)) for score, docnum in ranked]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [searchkit.Settings(min_chars=50), searchkit.Settings(min_chars=50, one_field=False, idf="whoosh", title_b=0.3)],
+    ids=["defaults", "two-fields"],
+)
+def test_plain_words_rank_as_whoosh_scores_every_passage(tmp_path: Path, settings: searchkit.Settings) -> None:
+    # Plain-words queries are scored by searchkit itself, posting by posting; the
+    # scores and order must be what Whoosh's own matchers give when they score every
+    # passage (no block skipping), over several segments, deleted passages, copies
+    # of one text, words repeated in the query, and words with one posting.
+    import random
+
+    rng = random.Random(11)
+    vocab = [f"w{i}" for i in range(80)] + ["alpha", "beta", "gamma"]
+    weights = [1.0 / (rank + 1) for rank in range(len(vocab))]
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    index = tmp_path / "ix"
+    for batch in range(4):  # one segment per batch
+        for number in range(8):
+            paragraphs = [" ".join(rng.choices(vocab, weights, k=rng.randint(20, 70))) + "." for _ in range(6)]
+            title = " ".join(rng.choices(vocab[:12], k=3))
+            write(corpus, f"a{batch}{number}.txt", f"{title}\n\n" + "\n\n".join(paragraphs))
+        write(corpus, f"only{batch}.txt", f"Rare\n\nThe word uniq{batch} is in this passage and nowhere else at all, {batch}.")
+        searchkit.build_index(corpus, index, settings=settings)
+    (corpus / "a13.txt").write_text((corpus / "a02.txt").read_text())  # a second copy of every passage
+    (corpus / "a21.txt").unlink()  # deleted passages in an older segment
+    searchkit.build_index(corpus, index, settings=settings)
+    queries = ["w0 w3 alpha", "w1 w2 w5 beta gamma", "w10 w20 w30", "w4 w4 w7", "uniq2", "uniq1 w40", "w60 w70 w79 w5"]
+    with searchkit.Searcher(index) as searcher:
+        assert len(searcher._searcher().leaf_searchers()) >= 3
+        assert searcher._searcher().reader().has_deletions()
+        for query in queries:
+            for limit in (1, 10, 1000):
+                got = [(h.passage_id, h.score) for h in searcher.search(query, limit=limit, highlight=False).hits]
+                assert got == _whoosh_exhaustive(searcher, query, limit), (query, limit)
+
+
 def test_feedback_reranks_or_expands(tmp_path: Path) -> None:
     corpus = tmp_path / "c"
     corpus.mkdir()
