@@ -16,6 +16,7 @@ released; no two hits of one list carry the same text.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import heapq
 import math
 import os
@@ -31,6 +32,7 @@ from whoosh import qparser, query as wq, scoring
 from whoosh.collectors import WrappingCollector
 from whoosh.matching import ListMatcher
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.reading import TermNotFound
 from whoosh.searching import TimeLimit
 from whoosh.util.numeric import byte_to_length
 
@@ -279,39 +281,50 @@ def _exact_top(
     if not isinstance(weighting, _BM25F):
         return None
     schema = searcher.schema
-    k1 = weighting.K1
-    prepared = []
+    words = []
     for fieldname, word, boost in leaves:
         field = schema[fieldname] if fieldname in schema else None
         if field is None or not field.scorable or not field.indexed:
             return None
-        term = field.to_bytes(word)
-        if not searcher.doc_frequency(fieldname, term):
-            continue
-        b = weighting._field_B.get(fieldname, weighting.B)
-        average = _average_length(searcher, fieldname)
-        # bm25()'s length part for each of the 256 stored lengths, computed as it does.
-        norms = [k1 * ((1 - b) + b * length / average) for length in _LENGTH_OF]
-        prepared.append((fieldname, field.format, term, searcher.idf(fieldname, term), boost, norms))
-    k1_plus = k1 + 1
-    found: list[tuple[float, int, int]] = []
-    timed_out = False
-    subsearchers = searcher.subsearchers or [(searcher, 0)]
-    for sub, offset in subsearchers:
-        if timed_out:
-            break
+        words.append((fieldname, field.format, field.to_bytes(word), boost))
+    # Each word's entry in each segment's term table, looked up once (Whoosh looked
+    # each up three or four times per segment); the sums are the words' frequencies.
+    segments = []
+    frequency = [0] * len(words)
+    for sub, offset in searcher.subsearchers or [(searcher, 0)]:
         reader = sub.reader()
         terms = getattr(reader, "_terms", None)
         deleted = getattr(reader, "deleted_docs_set", None)
         if terms is None or deleted is None:
             return None
+        found_here = []
+        for number, (fieldname, _, term, _) in enumerate(words):
+            try:
+                info = terms.term_info(fieldname, term)
+            except (KeyError, TermNotFound):
+                continue
+            frequency[number] += info.doc_frequency()
+            found_here.append((number, info))
+        segments.append((reader, offset, terms, deleted, found_here))
+    k1 = weighting.K1
+    k1_plus = k1 + 1
+    scoring_of = {}
+    for number, (fieldname, _, term, _) in enumerate(words):
+        if frequency[number]:
+            b = weighting._field_B.get(fieldname, weighting.B)
+            scoring_of[number] = (searcher.idf(fieldname, term), _length_norms(searcher, fieldname, k1, b))
+    found: list[tuple[float, int, int]] = []
+    timed_out = False
+    for reader, offset, terms, deleted, found_here in segments:
+        if timed_out:
+            break
         scores: dict[int, float] = {}
         get = scores.get
-        for fieldname, fmt, term, idf, boost, norms in prepared:
-            if timed_out or (fieldname, term) not in reader:
-                continue
+        for number, info in found_here:
+            fieldname, fmt, term, boost = words[number]
+            idf, norms = scoring_of[number]
             lengths = _column(reader, "", length_of=fieldname)
-            blocks = _posting_blocks(terms.matcher(fieldname, term, fmt))
+            blocks = _posting_blocks(terms, info, fieldname, term, fmt)
             if lengths is None or blocks is None:
                 return None
             for ids, weights in blocks:
@@ -324,15 +337,37 @@ def _exact_top(
                 if deadline is not None and time.monotonic() > deadline:
                     timed_out = True  # rank what was scored so far
                     break
+            if timed_out:
+                break
         for doc in deleted if len(deleted) < len(scores) else [d for d in scores if d in deleted]:
             scores.pop(doc, None)
         found.extend(_segment_top(scores, _column(reader, TEXT_KEY), limit, offset))
     return _distinct(found, limit), timed_out
 
 
-def _posting_blocks(postings: Any) -> Iterable[tuple[Sequence[int], Sequence[float]]] | None:
+#: Top-level searcher -> (field, k1, b) -> bm25()'s length part for each of the 256
+#: stored lengths, computed as bm25() does.
+_NORMS: "weakref.WeakKeyDictionary[Any, dict[tuple[str, float, float], list[float]]]" = weakref.WeakKeyDictionary()
+
+
+def _length_norms(parent: Any, fieldname: str, k1: float, b: float) -> list[float]:
+    cached = _NORMS.setdefault(parent, {})
+    norms = cached.get((fieldname, k1, b))
+    if norms is None:
+        average = _average_length(parent, fieldname)
+        norms = cached[(fieldname, k1, b)] = [k1 * ((1 - b) + b * length / average) for length in _LENGTH_OF]
+    return norms
+
+
+def _posting_blocks(
+    terms: Any, info: Any, fieldname: str, term: bytes, fmt: Any
+) -> Iterable[tuple[Sequence[int], Sequence[float]]] | None:
     """``(ids, weights)`` of each block of one word's postings in a segment (the
     weights as ``matcher.weight()`` gives them); None for a matcher of another kind."""
+    codec, postfile = getattr(terms, "_codec", None), getattr(terms, "_postfile", None)
+    if codec is None or postfile is None:
+        return None
+    postings = codec.postings_reader(postfile, info, fmt, term=(fieldname, term))
     if isinstance(postings, ListMatcher):  # a short list, kept inside the term's entry
         ids = postings._ids
         weights = postings._weights
@@ -359,7 +394,12 @@ def _segment_top(scores: dict[int, float], keys: Any, limit: int, offset: int) -
     wanted = limit
     while True:
         best: dict[int, tuple[float, int, int]] = {}
-        ranked = heapq.nlargest(wanted, scores.items(), key=_by_score)
+        if wanted < len(scores):
+            # The wanted-th best score, then only what reaches it is sorted (ties included).
+            floor = heapq.nlargest(wanted, scores.values())[-1]
+            ranked = sorted([item for item in scores.items() if item[1] >= floor], key=_by_score, reverse=True)
+        else:
+            ranked = sorted(scores.items(), key=_by_score, reverse=True)
         for doc, score in ranked:
             key = keys[doc] if keys is not None else 0
             if not key:
@@ -368,9 +408,9 @@ def _segment_top(scores: dict[int, float], keys: Any, limit: int, offset: int) -
                 best[key] = (score, offset + doc, key)
                 if len(best) == limit:
                     return list(best.values())
-        if len(ranked) < wanted:
+        if len(ranked) == len(scores):
             return list(best.values())
-        wanted *= 4
+        wanted = max(wanted * 4, len(ranked) + 1)
 
 
 def _distinct(found: list[tuple[float, int, int]], limit: int) -> list[tuple[float, int]]:
@@ -672,15 +712,26 @@ class Searcher:
         # highlighting ten passages per query was a tenth of a query's time.
         stemmer = self.settings.analyzer_name
         cache = _RAW_CACHE.setdefault(stemmer, {})
-        spans = []
-        for match in _TOKEN_RE.finditer(text):
-            word = match.group()
+        matched = set()
+        for word in set(_TOKEN_RE.findall(text)):  # each distinct word stemmed once
             found = cache.get(word)
             if found is None:
                 found = cache[word] = stem(_normalise(word), stemmer)
             if found in terms:
-                spans.append(match.span())
-        return tuple(spans)
+                matched.add(word)
+        if not matched:
+            return ()
+        return tuple(match.span() for match in _whole_tokens(frozenset(matched)).finditer(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _whole_tokens(words: frozenset[str]) -> re.Pattern[str]:
+    """A pattern finding ``words`` where ``TOKEN_PATTERN`` would read them as whole
+    tokens: not inside a longer token ("a.b", "don't"). Searching for the few words
+    to highlight beats reading every token of the passage."""
+    joiner = "['’.]"
+    alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?<!\w{joiner})(?:{alternatives})(?!\w)(?!{joiner}\w)")
 
 
 def parse_queries(text: str, name: str = "queries") -> list[tuple[str, str]]:

@@ -121,8 +121,8 @@ def test_time_limit_returns_partial_results_with_a_flag(
         monkeypatch.setattr(cls, "_collect", slow_collect)
     search_module = sys.modules["searchkit.search"]
 
-    def slow_blocks(postings, original=search_module._posting_blocks):  # type: ignore[no-untyped-def]
-        for ids, weights in original(postings):
+    def slow_blocks(*args, original=search_module._posting_blocks):  # type: ignore[no-untyped-def]
+        for ids, weights in original(*args):
             for one in zip(ids, weights):
                 time.sleep(0.02)
                 yield [one[0]], [one[1]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import pickle
 from pathlib import Path
 
@@ -317,3 +318,27 @@ def test_feedback_reranks_or_expands(tmp_path: Path) -> None:
     assert sources() == ["a.txt"]
     assert sources(feedback_docs=1) == ["a.txt"]  # re-ranking only: every hit holds the word
     assert sources(feedback_docs=1, feedback_rerank=False) == ["a.txt", "b.txt"]  # found through its words
+
+
+def test_highlight_pattern_finds_exactly_the_whole_tokens() -> None:
+    # Highlighting searches for the matched words with one pattern instead of reading
+    # every token; it must find what the tokenizer reads as whole tokens, nothing more.
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    search_module = importlib.import_module("searchkit.search")
+    token = re.compile(search_module.TOKEN_PATTERN)
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet="ab1é_.'’ -,\n", max_size=40), st.data())
+    def check(text: str, data: st.DataObject) -> None:
+        tokens = sorted({m.group() for m in token.finditer(text)})
+        if not tokens:
+            return
+        chosen = frozenset(data.draw(st.lists(st.sampled_from(tokens), min_size=1)))
+        expected = [m.span() for m in token.finditer(text) if m.group() in chosen]
+        assert [m.span() for m in search_module._whole_tokens(chosen).finditer(text)] == expected
+
+    check()
