@@ -15,9 +15,11 @@ released; no two hits of one list carry the same text.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import heapq
+import itertools
 import math
 import os
 import re
@@ -26,7 +28,7 @@ import threading
 import time
 import weakref
 from array import array
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from whoosh import qparser, query as wq, scoring
 from whoosh.collectors import WrappingCollector
@@ -34,7 +36,7 @@ from whoosh.matching import ListMatcher
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.reading import TermNotFound
 from whoosh.searching import TimeLimit
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .analysis import _RAW_CACHE, STOP_WORDS, TOKEN_PATTERN, _normalise, analyzer, stem, words
 from .errors import PassageNotFoundError, QueryError
@@ -313,22 +315,61 @@ def _exact_top(
         if frequency[number]:
             b = weighting._field_B.get(fieldname, weighting.B)
             scoring_of[number] = (searcher.idf(fieldname, term), _length_norms(searcher, fieldname, k1, b))
+    # Words are added up in one order everywhere (rarest, by idf and boost, first), so
+    # passages with the same words score the same to the last bit in every segment.
+    order = sorted(scoring_of, key=lambda number: (-scoring_of[number][0] * words[number][3], number))
+    position = {number: place for place, number in enumerate(order)}
+    plans = []
+    for reader, offset, terms, deleted, found_here in segments:
+        entries = sorted(found_here, key=lambda entry: position[entry[0]])
+        # The most each word can add to a passage of this segment (its highest weight
+        # at its shortest length; stored lengths only round up), and the most the
+        # words from each one on can add together.
+        bounds = []
+        for number, info in entries:
+            idf, norms = scoring_of[number]
+            most = info.max_weight()
+            norm = norms[length_to_byte(info.min_length() or 0)]
+            bounds.append(idf * ((most * k1_plus) / (most + norm)) * words[number][3] * _BOUND_MARGIN)
+        rest = list(itertools.accumulate(reversed(bounds)))[::-1]
+        plans.append((rest[0] if rest else 0.0, offset, reader, terms, deleted, entries, rest))
+    # The most promising segments first, so the bar for the rest rises early.
+    plans.sort(key=lambda plan: (-plan[0], plan[1]))
     found: list[tuple[float, int, int]] = []
     timed_out = False
-    for reader, offset, terms, deleted, found_here in segments:
-        if timed_out:
-            break
+    for most, offset, reader, terms, deleted, entries, rest in plans:
+        # Only what reaches the worst of the best texts so far can enter them.
+        floor = found[-1][0] if len(found) == limit else None
+        if timed_out or (floor is not None and most < floor):
+            continue
         scores: dict[int, float] = {}
         get = scores.get
-        for number, info in found_here:
+        candidates: list[int] | None = None
+        for (number, info), reach in zip(entries, rest):
             fieldname, fmt, term, boost = words[number]
             idf, norms = scoring_of[number]
             lengths = _column(reader, "", length_of=fieldname)
             blocks = _posting_blocks(terms, info, fieldname, term, fmt)
             if lengths is None or blocks is None:
                 return None
-            for ids, weights in blocks:
-                if boost == 1.0:
+            if candidates is None and floor is not None and reach < floor:
+                # This word and the rest cannot lift a passage without the earlier
+                # words to the bar: they only add to passages already found, and
+                # blocks without any of those are not read.
+                candidates = sorted(scores)
+            after = -1
+            for last, read in blocks:
+                if candidates is not None:
+                    start = bisect.bisect_right(candidates, after)
+                    after = last
+                    if start == len(candidates) or candidates[start] > last:
+                        continue
+                ids, weights = read()
+                if candidates is not None:
+                    for doc, w in zip(ids, weights):
+                        if doc in scores:
+                            scores[doc] += idf * ((w * k1_plus) / (w + norms[lengths[doc]])) * boost
+                elif boost == 1.0:
                     for doc, w in zip(ids, weights):
                         scores[doc] = get(doc, 0.0) + idf * ((w * k1_plus) / (w + norms[lengths[doc]]))
                 else:
@@ -341,8 +382,12 @@ def _exact_top(
                 break
         for doc in deleted if len(deleted) < len(scores) else [d for d in scores if d in deleted]:
             scores.pop(doc, None)
-        found.extend(_segment_top(scores, _column(reader, TEXT_KEY), limit, offset))
-    return _distinct(found, limit), timed_out
+        found = _distinct(found + _segment_top(scores, _column(reader, TEXT_KEY), limit, offset, floor), limit)
+    return [(score, docnum) for score, docnum, _ in found], timed_out
+
+
+#: Bounds on what a word can add are raised by this factor against rounding.
+_BOUND_MARGIN = 1 + 1e-9
 
 
 #: Top-level searcher -> (field, k1, b) -> bm25()'s length part for each of the 256
@@ -361,9 +406,10 @@ def _length_norms(parent: Any, fieldname: str, k1: float, b: float) -> list[floa
 
 def _posting_blocks(
     terms: Any, info: Any, fieldname: str, term: bytes, fmt: Any
-) -> Iterable[tuple[Sequence[int], Sequence[float]]] | None:
-    """``(ids, weights)`` of each block of one word's postings in a segment (the
-    weights as ``matcher.weight()`` gives them); None for a matcher of another kind."""
+) -> Iterable[tuple[int, Callable[[], tuple[Sequence[int], Sequence[float]]]]] | None:
+    """For each block of one word's postings in a segment: its last document number
+    and a function reading its ``(ids, weights)`` (the weights as ``matcher.weight()``
+    gives them); None for a matcher of another kind."""
     codec, postfile = getattr(terms, "_codec", None), getattr(terms, "_postfile", None)
     if codec is None or postfile is None:
         return None
@@ -373,24 +419,31 @@ def _posting_blocks(
         weights = postings._weights
         if postings._all_weights or not weights:
             weights = [postings._all_weights or 1.0] * len(ids)
-        return [(ids, weights)]
+        return [(ids[-1], lambda: (ids, weights))] if len(ids) else []
     if not hasattr(postings, "_read_weights"):
         return None
 
-    def blocks() -> Iterable[tuple[Sequence[int], Sequence[float]]]:
+    def read() -> tuple[Sequence[int], Sequence[float]]:
+        postings._read_ids()
+        postings._read_weights()
+        return postings._ids, postings._weights
+
+    def blocks() -> Iterable[tuple[int, Callable[[], tuple[Sequence[int], Sequence[float]]]]]:
         while postings.is_active():
-            postings._read_ids()
-            postings._read_weights()
-            yield postings._ids, postings._weights
+            yield postings._maxid, read
             postings._next_block()
 
     return blocks()
 
 
-def _segment_top(scores: dict[int, float], keys: Any, limit: int, offset: int) -> list[tuple[float, int, int]]:
-    """The best passage of each of the ``limit`` best texts of one segment:
-    ``(score, docnum, text key)``. The union of these over segments holds the
-    best ``limit`` texts of the index."""
+def _segment_top(
+    scores: dict[int, float], keys: Any, limit: int, offset: int, floor: float | None = None
+) -> list[tuple[float, int, int]]:
+    """The best passage of each of the ``limit`` best texts of one segment that
+    score at least ``floor``: ``(score, docnum, text key)``. The union of these over
+    segments holds the best ``limit`` texts of the index."""
+    if floor is not None:
+        scores = dict([item for item in scores.items() if item[1] >= floor])
     wanted = limit
     while True:
         best: dict[int, tuple[float, int, int]] = {}
@@ -413,14 +466,15 @@ def _segment_top(scores: dict[int, float], keys: Any, limit: int, offset: int) -
         wanted = max(wanted * 4, len(ranked) + 1)
 
 
-def _distinct(found: list[tuple[float, int, int]], limit: int) -> list[tuple[float, int]]:
+def _distinct(found: list[tuple[float, int, int]], limit: int) -> list[tuple[float, int, int]]:
+    """The best ``(score, docnum, text key)`` of each of the ``limit`` best texts."""
     found.sort(key=lambda item: (-item[0], item[1]))
     seen: set[int] = set()
     out = []
-    for score, docnum, key in found:
-        if key not in seen:
-            seen.add(key)
-            out.append((score, docnum))
+    for item in found:
+        if item[2] not in seen:
+            seen.add(item[2])
+            out.append(item)
             if len(out) == limit:
                 break
     return out

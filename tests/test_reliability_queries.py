@@ -122,10 +122,10 @@ def test_time_limit_returns_partial_results_with_a_flag(
     search_module = sys.modules["searchkit.search"]
 
     def slow_blocks(*args, original=search_module._posting_blocks):  # type: ignore[no-untyped-def]
-        for ids, weights in original(*args):
-            for one in zip(ids, weights):
+        for _, read in original(*args):
+            for doc, weight in zip(*read()):
                 time.sleep(0.02)
-                yield [one[0]], [one[1]]
+                yield doc, lambda doc=doc, weight=weight: ([doc], [weight])
 
     monkeypatch.setattr(search_module, "_posting_blocks", slow_blocks)
     with searchkit.Searcher(bundled_index) as searcher:

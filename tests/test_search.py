@@ -342,3 +342,39 @@ def test_highlight_pattern_finds_exactly_the_whole_tokens() -> None:
         assert [m.span() for m in search_module._whole_tokens(chosen).finditer(text)] == expected
 
     check()
+
+
+def test_words_that_cannot_reach_the_top_are_read_only_where_needed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A rare word and a common one: once the best passages are known, the common
+    # word's blocks without any passage holding the rare word are not read, and
+    # segments that cannot reach the top are skipped; the ranking stays exact.
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    index = tmp_path / "ix"
+    for batch in range(3):
+        for number in range(12):
+            paragraphs = [f"The common word appears here, paragraph {p} of file {number} in batch {batch}." for p in range(25)]
+            if number == 5:
+                paragraphs[3] = f"A zanzibar spice ship docked; the common word again, batch {batch}."
+            write(corpus, f"f{batch}{number:02d}.txt", f"File {batch} {number}\n\n" + "\n\n".join(paragraphs))
+        searchkit.build_index(corpus, index, settings=searchkit.Settings(min_chars=20))
+    search_module = importlib.import_module("searchkit.search")
+    counts = {"blocks": 0, "read": 0}
+    original = search_module._posting_blocks
+
+    def counting(*args):  # type: ignore[no-untyped-def]
+        def read_counted(read):  # type: ignore[no-untyped-def]
+            counts["read"] += 1
+            return read()
+
+        for last, read in original(*args):
+            counts["blocks"] += 1
+            yield last, lambda read=read: read_counted(read)
+
+    monkeypatch.setattr(search_module, "_posting_blocks", counting)
+    with searchkit.Searcher(index) as searcher:
+        assert len(searcher._searcher().leaf_searchers()) >= 3
+        for limit in (1, 3):
+            got = [(h.passage_id, h.score) for h in searcher.search("zanzibar common", limit=limit).hits]
+            assert got == _whoosh_exhaustive(searcher, "zanzibar common", limit)
+    assert counts["read"] < counts["blocks"]
