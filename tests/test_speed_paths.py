@@ -40,11 +40,16 @@ def test_parallel_writer_ranks_exactly_like_one_process(corpus: Path, tmp_path: 
     serial = searchkit.build_index(corpus, tmp_path / "serial")
     monkeypatch.setattr(index_module, "WRITER_PROCS", 2)
     monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 3)  # many workers, many segments
+    monkeypatch.setattr(index_module, "CHUNK_MAX", 12)
     analysis._STEM_CACHE.clear()
     analysis._RAW_CACHE.clear()
     parallel = searchkit.build_index(corpus, tmp_path / "parallel")
     assert parallel.passages == serial.passages and parallel.added == serial.added
     assert len(list((tmp_path / "parallel").glob("*.pst"))) > 2
+    # Chunks grow (3, 6, 12, 12, ...): the first segments are small, then they are as large as allowed.
+    with searchkit.Searcher(tmp_path / "parallel") as searcher:
+        sizes = [segment.doc_count_all() for segment in searcher.index.whoosh._segments()]
+    assert sizes[:3] == [3, 6, 12] and max(sizes) == 12
     queries = ["Chechnya", "human rights", "Senate resolution", "the", "war crimes court", "oil"]
     assert _results(tmp_path / "parallel", queries) == _results(tmp_path / "serial", queries)
     # Words stemmed in the workers reach the saved table, so searching needs no stemmer.
