@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 HERE = Path(__file__).resolve()
 ROOT = HERE.parent.parent
@@ -322,15 +322,23 @@ def cold_command(engine: str, index: Path, query: str) -> list[str]:
 
 # --- measuring processes -------------------------------------------------------------
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Run ``cmd``; return (wall seconds, peak RSS bytes of it and its children, stdout)."""
+class Measured(NamedTuple):
+    wall: float
+    rss: int  # peak of the summed resident memory of the process and its children
+    pss: int  # peak of their summed proportional memory (a page shared by n processes counts 1/n in each)
+    out: str
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Run ``cmd``; return its wall seconds, peak memory (RSS and PSS) with its children, and stdout."""
     began = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    peak = [0]
+    peak = [0, 0]
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            rss, pss = _tree_memory(proc.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -340,22 +348,28 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     sampler.join()
     if proc.returncode not in (0, 3):  # 3: searchkit indexed, but skipped a file
         raise RuntimeError(f"{' '.join(cmd[:4])} failed ({proc.returncode}): {err[-2000:]}")
-    return wall, peak[0], out
+    return Measured(wall, peak[0], peak[1], out)
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and its descendants, from /proc (0 where there is none)."""
-    total, todo = 0, [pid]
+def _tree_memory(pid: int) -> tuple[int, int]:
+    """Resident and proportional bytes of ``pid`` and its descendants, from /proc (0 where there is none).
+
+    Forked workers share their parent's pages: RSS counts a shared page in every
+    process, PSS splits it between them, so the sum of PSS is the memory the tree uses."""
+    rss = pss = 0
+    todo = [pid]
     while todo:
         p = todo.pop()
         try:
             status = Path(f"/proc/{p}/status").read_text()
-            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) * 1024
+            rss += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) * 1024
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
+            pss += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1)) * 1024
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo.extend(int(c) for c in (task / "children").read_text().split())
         except (OSError, AttributeError, ValueError):
             pass
-    return total
+    return rss, pss
 
 
 def folder_bytes(path: Path) -> int:
@@ -380,33 +394,35 @@ def bench_scale(args: argparse.Namespace, work: Path, copies: int, engines: list
     scale: dict[str, Any] = {"copies": copies, "passages": count, "articles": sum(1 for _ in corpus.rglob("*.txt")), "engines": {}}
     log(f"x{copies}: {scale['articles']} articles, {count} passages")
     for engine in engines:
-        builds, rss, index = [], [], work / f"{engine}_x{copies}"
+        builds, rss, pss, index = [], [], [], work / f"{engine}_x{copies}"
         for run in range(runs):
             shutil.rmtree(index, ignore_errors=True)
             if engine == "searchkit":
                 cmd = [str(Path(sys.executable).with_name("searchkit")), "index", "-q", "--format", "json",
                        "--corpus", str(corpus), "--index", str(index)]
-                wall, peak, out = run_measured(cmd)
-                seconds = json.loads(out)["seconds"]
+                measured = run_measured(cmd)
             else:
-                wall, peak, out = run_measured(helper("_build", engine, str(passages_file), str(index)))
-                seconds = json.loads(out)["seconds"]
+                measured = run_measured(helper("_build", engine, str(passages_file), str(index)))
+            seconds = json.loads(measured.out)["seconds"]
             builds.append(seconds)
-            rss.append(peak)
-            log(f"  {engine} build {run + 1}/{runs}: {seconds:.2f} s, peak RSS {peak / 1e6:.0f} MB")
+            rss.append(measured.rss)
+            pss.append(measured.pss)
+            log(f"  {engine} build {run + 1}/{runs}: {seconds:.2f} s, peak RSS {measured.rss / 1e6:.0f} MB, "
+                f"PSS {measured.pss / 1e6:.0f} MB")
         result: dict[str, Any] = {
             "build_s": statistics.median(builds),
             "builds": builds,
             "passages_per_s": count / statistics.median(builds),
             "index_mb": folder_bytes(index) / 1e6,
             "peak_rss_mb": max(rss) / 1e6,
+            "peak_pss_mb": max(pss) / 1e6,
         }
-        _, _, out = run_measured(helper("_query", engine, str(index), str(queries_file), str(passes)))
-        result.update(json.loads(out))
+        result.update(json.loads(run_measured(helper("_query", engine, str(index), str(queries_file), str(passes))).out))
         log(f"  {engine} queries: p50 {result['p50_ms']:.2f} ms, p95 {result['p95_ms']:.2f} ms")
         if engine == "searchkit" and copies <= args.feedback_up_to:
-            _, _, out = run_measured(helper("_query", "searchkit_fb", str(index), str(queries_file), str(passes)))
-            result["feedback"] = json.loads(out)
+            result["feedback"] = json.loads(
+                run_measured(helper("_query", "searchkit_fb", str(index), str(queries_file), str(passes))).out
+            )
             log(f"  searchkit, feedback on: p50 {result['feedback']['p50_ms']:.2f} ms, "
                 f"p95 {result['feedback']['p95_ms']:.2f} ms")
         if copies in args.cold_at:
@@ -427,7 +443,7 @@ def bench_scale(args: argparse.Namespace, work: Path, copies: int, engines: list
 def cold_start(engine: str, index: Path, query: str, runs: int) -> float:
     cmd = cold_command(engine, index, query)
     run_measured(cmd)  # untimed: the OS file cache is warm for every engine alike
-    return statistics.median(run_measured(cmd)[0] for _ in range(runs))
+    return statistics.median(run_measured(cmd).wall for _ in range(runs))
 
 
 def incremental_update(engine: str, corpus: Path, passages_file: Path, index: Path) -> float:
@@ -439,13 +455,11 @@ def incremental_update(engine: str, corpus: Path, passages_file: Path, index: Pa
             fh.write("\nA paragraph added to measure an incremental update of one changed article.\n")
         cmd = [str(Path(sys.executable).with_name("searchkit")), "index", "-q", "--format", "json",
                "--corpus", str(corpus), "--index", str(index)]
-        wall, _, out = run_measured(cmd)
-        report = json.loads(out)
+        report = json.loads(run_measured(cmd).out)
         assert len(report["updated"]) == 1, report["updated"]
         return float(report["seconds"])
     doc_id = json.loads(passages_file.read_text(encoding="utf-8").split("\n", 1)[0])["doc"]
-    _, _, out = run_measured(helper("_update", engine, str(passages_file), str(index), doc_id))
-    return float(json.loads(out)["seconds"])
+    return float(json.loads(run_measured(helper("_update", engine, str(passages_file), str(index), doc_id)).out)["seconds"])
 
 
 def versions() -> dict[str, str]:
@@ -590,8 +604,10 @@ def targets(data: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
         out.append((f"update of one changed article ≤ 1 s at ×{large}", f"{upd:.3f} s", "", upd <= 1.0))
     r_small, r_large = get(small, "searchkit", "peak_rss_mb"), get(large, "searchkit", "peak_rss_mb")
     if r_small and r_large and large != small:
+        p_small, p_large = get(small, "searchkit", "peak_pss_mb"), get(large, "searchkit", "peak_pss_mb")
+        pss = f"; PSS {p_small:.0f} → {p_large:.0f} MB" if p_small and p_large else ""
         out.append(("peak RSS while indexing does not grow with the corpus", f"{r_small:.0f} → {r_large:.0f} MB",
-                    f"×{small} → ×{large}", r_large <= 1.5 * r_small))
+                    f"×{small} → ×{large}{pss}", r_large <= 1.5 * r_small))
     return out
 
 
@@ -681,7 +697,8 @@ def render(data: dict[str, Any]) -> str:
         "naive Whoosh = one writer, `add_document` per passage, `StemmingAnalyzer`, title and text fields; "
         "SQLite FTS5 = `tokenize='porter'`, `bm25()`; tantivy = `en_stem`. Median over builds at ×1, one build above. "
         "Peak RSS = the largest sum of resident memory of the build process and its children, sampled every 50 ms "
-        "(searchkit's forked workers share most pages with their parent and are counted in full, so its figure is high).",
+        "(searchkit's forked workers share most pages with their parent and are counted in full, so its figure is high); "
+        "peak PSS = the same with each shared page split between the processes sharing it (the memory the build uses).",
         f"- Queries: {data['scales'][0]['engines'].get(data['engines'][0], {}).get('queries', QUERY_COUNT)} random three-word "
         "queries (words of random passages, fixed seed), top 10; warm = index open, one warm-up pass, then "
         "per-query median of the timed passes; p50/p95 over queries. Batch = the whole set in one call, ms per query. "
@@ -704,8 +721,8 @@ def render(data: dict[str, Any]) -> str:
         "",
         "## Build and query speed",
         "",
-        "| engine | copies | passages | build s | passages/s | index MB | peak RSS MB | p50 ms | p95 ms | batch ms/q | queries with hits |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| engine | copies | passages | build s | passages/s | index MB | peak RSS MB | peak PSS MB | p50 ms | p95 ms | batch ms/q | queries with hits |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for engine in data["engines"]:
         for scale in data["scales"]:
@@ -714,13 +731,14 @@ def render(data: dict[str, Any]) -> str:
                 continue
             lines.append(
                 f"| {LABELS[engine]} | ×{scale['copies']} | {scale['passages']:,} | {_fmt(r['build_s'])} | "
-                f"{r['passages_per_s']:,.0f} | {_fmt(r['index_mb'])} | {r['peak_rss_mb']:.0f} | {_fmt(r['p50_ms'])} | "
+                f"{r['passages_per_s']:,.0f} | {_fmt(r['index_mb'])} | {r['peak_rss_mb']:.0f} | "
+                f"{_fmt(r.get('peak_pss_mb'), 0)} | {_fmt(r['p50_ms'])} | "
                 f"{_fmt(r['p95_ms'])} | {_fmt(r['batch_ms'])} | {r['with_hits']}/{r['queries']} |"
             )
             fb = r.get("feedback")
             if fb:
                 lines.append(
-                    f"| searchkit, feedback on | ×{scale['copies']} | {scale['passages']:,} | | | | | "
+                    f"| searchkit, feedback on | ×{scale['copies']} | {scale['passages']:,} | | | | | | "
                     f"{_fmt(fb['p50_ms'])} | {_fmt(fb['p95_ms'])} | {_fmt(fb['batch_ms'])} | "
                     f"{fb['with_hits']}/{fb['queries']} |"
                 )
