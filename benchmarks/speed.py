@@ -623,27 +623,42 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   commit was 45% before the work (sorting the posting pool, pickling and compressing posting blocks)
   and `add_document` 31%. Done: the English analyzer runs as one filter with stems cached per word;
   searchkit's writer (`_FastWriter`) analyses title and text once (the combined `content` field reuses
-  their stems), builds postings without Whoosh's token objects and pools them per term in the worker
-  processes; `ParallelWriter` writes chunks of 1,500 passages on both cores, one segment each, and a
-  first build commits once. The index is the same as Whoosh's own writer makes (tested). On 2026-11-28
-  a ×10 profile still spent about two thirds of the CPU in Whoosh's segment flush (`add_postings`,
-  `finish_term`, `_write_block`) and a quarter in `add_document`: Whoosh's pure-Python codec, which
-  naive Whoosh pays too, for fewer fields. With two cores the ceiling is about 2× one process, so 3×
+  their stems), builds postings without Whoosh's token objects and pools them per term, in arrays, in
+  the worker processes; `ParallelWriter` writes chunks on both cores, one segment each, and a first
+  build commits once. The index is the same as Whoosh's own writer makes (tested). On 2026-11-28 a ×10
+  profile still spent about two thirds of the CPU in Whoosh's segment flush (`add_postings`,
+  `finish_term`, `_write_block`) and a quarter in `add_document`: Whoosh's pure-Python codec. BBC ×1
+  takes about 10 s of CPU (one process: 12.0 s; two: 5.8-6.7 s, 2026-11-29); naive Whoosh writes two
+  fields without stored columns in 5.4 s, while searchkit writes three (title, text with positions for
+  phrase search, and title and text as one field for ranking) plus ids, stored text and columns, about
+  twice the work per passage. Reading and cutting the 2,225 articles is 0.5 s of it. With two cores, 3×
   naive Whoosh at ×1 is out of reach without replacing Whoosh's codec; at ×10 and ×40 searchkit gains
   because naive Whoosh's one writer spills and merges its pool.
-- **Segments cost every query.** A first build leaves one segment per 1,500-passage chunk: 6 at ×1,
-  about 160 at ×40. Merging them in Whoosh is pure Python and slow (18 segments, 300,000 passages:
-  68 s), so it is not done. Per query and segment Whoosh builds a matcher and a scorer per word and
-  field: at ×40 that was a third of a query. Whoosh also summed every segment's field length for every
-  term of every segment to get the average (14% of a ×40 query): searchkit now computes it once per
-  searcher (×40 p50 118 -> 100 ms in a side-by-side check, same scores), and reads each segment's
-  field-length column in one read instead of a seek and read per posting (×1 p50 4.95 -> 4.17 ms).
+- **Plain-words queries are scored by searchkit** (since 2026-11-29): the words' postings are read
+  block by block from Whoosh's files and scored with Whoosh's BM25F formula, the same operations in
+  the same order (`_exact_top` in `searchkit/search.py`), instead of a tree of Whoosh matchers per
+  segment with several Python calls per posting. Whoosh's optimised top-N search also returned wrong
+  scores and missed true top-10 passages for 3 in 500 queries on ×1 (its block skipping drops a word's
+  share of some passages); a test compares searchkit's ranking with Whoosh scoring every passage.
+  Side by side on the same indexes: ×1 p50 4.5 -> 2.8 ms, ×40 116 -> 70 ms; then each word is looked
+  up once per segment instead of three or four times, blocks are decoded at C speed, only passages
+  that can reach the top are sorted, and highlights search for the matched words with one pattern
+  (×1 about 1.9 ms). The best texts of the segments read so far set a bar (MaxScore): segments whose
+  words cannot reach it are skipped, and a word too common to lift a passage alone only adds to the
+  passages already found, reading no block without one (a rare and a common word at ×40: 54-180 ->
+  27-100 ms; random three-word queries rarely qualify).
+- **Segments cost every query.** Each segment costs a term-table lookup per word and field and its
+  own top-N choice. Chunks now start at 1,500 passages and double up to 12,000, so a small build
+  still uses both cores and a large one leaves few segments: ×1 4 segments (was 6), ×40 43 (was 210;
+  index 1.4 GB -> 0.93 GB; p50 about 45 -> 19 ms side by side). Merging segments afterwards in Whoosh
+  is pure Python and slow (18 segments, 300,000 passages: 68 s), so it is not done.
 - **Duplicates at scale.** The ×10 and ×40 corpora repeat every passage 10 and 40 times under other ids,
-  and searchkit returns distinct texts only. Since 2026-11-28 duplicates are dropped while collecting,
-  in one pass, by a 64-bit hash of the text stored as a column (schema 3; before: rounds of 20, 80,
-  320 hits). What is left is inherent in this corpus: every copy of a competitive passage still has
-  to be matched (about 10,000 matches per ×40 query against 370 at ×1), which is why p50 grows about
-  23× from ×1 to ×40 here.
+  and searchkit returns distinct texts only (by a 64-bit hash of the text stored as a column). Every
+  copy is still indexed and scored: a random three-word query reads about 940 postings at ×1 and
+  37,000 at ×40. At ×40 (profile, 2026-11-29) about 30% of a query is the scoring loop over those
+  postings, 13% Whoosh's unpickling and decompressing of posting blocks, 14% term-table lookups (43
+  segments × words × 2 fields) and 12% choosing each segment's best distinct texts. That is why p50
+  grows about ten times from ×1 to ×40 while the postings grow 39 times.
 - **Pseudo-relevance feedback** (off by default since 2026-11-28; the row "searchkit, feedback on" is
   the same index with `Settings(feedback_docs=5)`): a second search plus Bo1 key terms of 5 passages,
   about ten times a plain query (`key_terms` alone was 37% of a feedback query at ×1). It did not
@@ -664,9 +679,14 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   corpus 0.37 s (89,000 `stat` calls are 0.2 s of it), reading the manifest 0.13 s, the pass over
   89,000 unchanged files about 0.15 s, deleting and adding the article, committing and writing the
   journal about 0.1 s; Python start-up and imports (0.1 s) come on top of the figure above.
-- **Peak RSS** grows with the corpus (×1 237 MB, ×40 611 MB in the run above): postings
-  are pooled per chunk and streamed to segments, but the parent holds the manifest of every file (a
-  dict per file once read; 89,000 at ×40) and the list of files. Not done: a streamed manifest.
+- **Peak memory** grows with the corpus (see the table: RSS counts the pages the forked workers share
+  with their parent once per process, PSS splits them). Measured apart on 2026-11-29 (`searchkit index`
+  in one process, sampled every 0.2 s): the parent process alone peaks at 53 MB at ×1 and 215 MB at
+  ×40, where a run that changes nothing already peaks at 171 MB: the list of 89,000 files and the
+  manifest of every file (a dict per file once read). Each worker holds one chunk's postings in
+  memory (12,000 passages, about 2 million postings: about 130 MB), bounded by the largest chunk, not
+  by the corpus; the larger chunks that cut ×40 to 43 segments cost that memory. Not done: a manifest
+  kept as columns in memory, or streamed.
 - **Cold start** (`python -X importtime -m searchkit search ...`): Python ~20 ms, whoosh ~50-60 ms,
   click ~20 ms, `searchkit.models` ~25 ms; nothing else heavy (no NLTK: query words come from the
   index's `stems.json`; no ingesters, jsonlines or HTTP stack). 0.12 s wall on BBC ×1 on a quiet moment.

@@ -563,6 +563,10 @@ def _encode_positions(poslist: list[int]) -> bytes:
     return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
 
 
+def _index_held(ix: Any, options: dict[str, Any], held: list[list[dict[str, Any]]], conn: Any, stemmer: str) -> None:
+    _index_chunk(ix, options, held.pop(), conn, stemmer)
+
+
 def _index_chunk(ix: Any, options: dict[str, Any], docs: list[dict[str, Any]], conn: Any, stemmer: str) -> None:
     """In a forked worker: write ``docs`` into a segment of their own; send it back with new stems."""
     known = analysis.known_stems(stemmer)
@@ -615,10 +619,14 @@ class ParallelWriter:
         while len(self._jobs) >= self._procs:
             self._collect()
         recv, send = self._context.Pipe(duplex=False)
+        # The worker gets the documents by forking; the process object would hold them
+        # here until it is collected (two chunks in flight: tens of MB at x40).
+        held = [docs]
         worker = self._context.Process(
-            target=_index_chunk, args=(self._ix, self._options, docs, send, self._stemmer), daemon=True
+            target=_index_held, args=(self._ix, self._options, held, send, self._stemmer), daemon=True
         )
         worker.start()
+        held.clear()
         send.close()
         self._jobs.append((worker, recv))
 
