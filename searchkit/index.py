@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import io
 import json
+import mmap
 import os
 import pickle
 import sys
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 import whoosh.index
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -1033,9 +1036,33 @@ def _retrying(read: Callable[[], Any]) -> Any:
             time.sleep(0.01)
 
 
+class _MappedFile(StructFile):
+    """An index file opened for reading, mapped into memory: a read is a slice of the
+    map, not a seek and a read call on a buffered file (term lookups and posting
+    blocks do several per word and segment of every search)."""
+
+    def __init__(self, path: str, name: str, **kwargs: Any) -> None:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+        super().__init__(self._map if self._map is not None else io.BytesIO(b""), name=name, **kwargs)
+
+    def get(self, position: int, length: int) -> bytes:
+        if self._map is None:
+            return b""
+        return self._map[position : position + length]
+
+
+class _Storage(FileStorage):
+    """Whoosh's file storage, reading through memory maps."""
+
+    def open_file(self, name: str, **kwargs: Any) -> Any:
+        return _MappedFile(self._fpath(name), name, **kwargs)
+
+
 def _open_whoosh(path: Path, schema: Any = None) -> Any:
     """The Whoosh index in ``path`` (``schema`` replaces the pickled one, for a rebuild)."""
-    return _retrying(lambda: _FileIndex(FileStorage(str(path)), schema=schema))
+    return _retrying(lambda: _FileIndex(_Storage(str(path)), schema=schema))
 
 
 def _generation(path: Path) -> int:
