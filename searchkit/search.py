@@ -268,10 +268,11 @@ def _by_score(item: tuple[int, float]) -> tuple[float, int]:
 def _exact_top(
     searcher: Any, leaves: list[tuple[str, str, float]], limit: int, deadline: float | None
 ) -> tuple[list[tuple[float, int]], bool] | None:
-    """The ``limit`` best distinct passages for an OR of words, by scoring every
-    posting of every word: ``[(score, docnum)]`` best first, and whether the
-    deadline passed (the passages scored by then are ranked, on what was read). None where the index or weighting is not the one this
-    handles (Whoosh's matchers run the query then).
+    """The ``limit`` best distinct passages for an OR of words, scored posting by
+    posting: ``[(score, docnum)]`` best first, and whether the deadline passed (the
+    passages scored by then are ranked on what was read). None where the index or
+    weighting is not the one this handles (Whoosh's matchers run the query then).
+    Postings are skipped only where bounds prove they cannot reach the top.
 
     Scores are Whoosh's BM25F to the last bit for each word (same formula, same
     operations); only the order of summing words can differ. Whoosh's own top-N
