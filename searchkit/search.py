@@ -120,20 +120,19 @@ class _UniqueTop(WrappingCollector):
     program happens to be and replaces the host's handler.
     """
 
-    def __init__(self, child: Any, time_limit: float | None = None) -> None:
+    def __init__(self, child: Any, deadline: float | None = None) -> None:
         super().__init__(child)
-        self.time_limit = time_limit
+        # A time on the monotonic clock, fixed before the search: collect_matches runs
+        # once per segment, and all of them share one budget.
+        self._deadline = deadline
         self.timedout = False
         self._best: dict[int, tuple[float, int]] = {}
         self._keys: Any = None
-        self._deadline: float | None = None
 
     def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
         self.child.prepare(top_searcher, q, context)
         self.timedout = False
         self._best = {}
-        # Once per search: collect_matches runs once per segment.
-        self._deadline = None if self.time_limit is None else time.monotonic() + self.time_limit
 
     def set_subsearcher(self, subsearcher: Any, offset: int) -> None:
         super().set_subsearcher(subsearcher, offset)
@@ -276,9 +275,9 @@ def _exact_top(
 
     Scores are Whoosh's BM25F to the last bit for each word (same formula, same
     operations); only the order of summing words can differ. Whoosh's own top-N
-    search skips blocks by bounds that do not hold here and returned wrong scores,
-    and missed true top-10 passages, for 3 in 500 benchmark queries on BBC x1. It
-    is also slower: a tree of matchers per segment, several calls per posting.
+    search (block skipping with matcher replacement) returned wrong scores, and
+    missed true top-10 passages, for 3 in 500 benchmark queries on BBC x1. It is
+    also slower: a tree of matchers per segment, several calls per posting.
     """
     weighting = searcher.weighting
     if not isinstance(weighting, _BM25F):
@@ -457,8 +456,8 @@ def _segment_top(
         best: dict[int, tuple[float, int, int]] = {}
         if wanted < len(scores):
             # The wanted-th best score, then only what reaches it is sorted (ties included).
-            floor = heapq.nlargest(wanted, scores.values())[-1]
-            ranked = sorted([item for item in scores.items() if item[1] >= floor], key=_by_score, reverse=True)
+            cut = heapq.nlargest(wanted, scores.values())[-1]
+            ranked = sorted([item for item in scores.items() if item[1] >= cut], key=_by_score, reverse=True)
         else:
             ranked = sorted(scores.items(), key=_by_score, reverse=True)
         for doc, score in ranked:
@@ -718,7 +717,7 @@ class Searcher:
         exact = None if leaves is None else _exact_top(searcher, leaves, limit, deadline)
         if exact is not None:
             return exact
-        collector = _UniqueTop(searcher.collector(limit=limit), None if deadline is None else deadline - time.monotonic())
+        collector = _UniqueTop(searcher.collector(limit=limit), deadline)
         try:
             searcher.search_with_collector(_union_matchers(query), collector)
         except TimeLimit:

@@ -225,9 +225,10 @@ def test_time_limit_is_one_budget_for_all_segments(corpus: Path, tmp_path: Path,
 
 
 def test_top_hits_are_the_exhaustive_ranking(tmp_path: Path) -> None:
-    # Whoosh skips posting blocks that cannot reach the top hits; asking for more hits
-    # than there are passages scores every passage. Both must agree, also with feedback
-    # (its AndMaybe once hid an OR whose best possible score was under-reported).
+    # A search for 10 hits skips what cannot reach them (searchkit's bar for plain
+    # words, Whoosh's block skipping for feedback); asking for more hits than there
+    # are passages scores every passage. Both must agree (feedback's AndMaybe once
+    # hid an OR whose best possible score was under-reported).
     import random
 
     rng = random.Random(7)
@@ -346,8 +347,8 @@ def test_highlight_pattern_finds_exactly_the_whole_tokens() -> None:
 
 def test_words_that_cannot_reach_the_top_are_read_only_where_needed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A rare word and a common one: once the best passages are known, the common
-    # word's blocks without any passage holding the rare word are not read, and
-    # segments that cannot reach the top are skipped; the ranking stays exact.
+    # word's blocks without any passage holding the rare word are not read; the
+    # ranking stays exact.
     corpus = tmp_path / "c"
     corpus.mkdir()
     index = tmp_path / "ix"
