@@ -604,6 +604,11 @@ class ParallelWriter:
     def is_closed(self) -> bool:
         return bool(self._base.is_closed)
 
+    @property
+    def chunk(self) -> int:
+        """Passages the next chunk will hold."""
+        return self._chunk
+
     def delete_by_term(self, fieldname: str, text: str) -> int:
         return int(self._base.delete_by_term(fieldname, text))
 
@@ -707,12 +712,12 @@ class Index:
 
     # --- writing -----------------------------------------------------------------
 
-    def _writer(self) -> Any:
+    def _writer(self, chunk: int | None = None) -> Any:
         # The caller holds write_lock(); Whoosh's own lock is the same file and would wait on it.
         options = {"_lk": False, "limitmb": 256, "compound": False}
         context = _fork_context() if WRITER_PROCS > 1 else None
         if context is not None:
-            writer = ParallelWriter(self._ix, self.settings.analyzer_name, context, WRITER_PROCS, CHUNK_PASSAGES, options)
+            writer = ParallelWriter(self._ix, self.settings.analyzer_name, context, WRITER_PROCS, chunk or CHUNK_PASSAGES, options)
         else:
             writer = _FastWriter(self._ix, self.settings.analyzer_name, **options)
         getattr(writer, "_base", writer).mergetype = _merge_tiny  # a ParallelWriter commits through its base
@@ -881,7 +886,9 @@ class Index:
                 if pending >= every or (pending and time.monotonic() >= checkpoint_at):
                     writer.commit()
                     self._save_manifest({**manifest, **new_manifest})
-                    writer, pending = self._writer(), 0
+                    # Chunks go on at the size reached: starting again at the smallest
+                    # after every checkpoint left a trail of small segments to search.
+                    writer, pending = self._writer(getattr(writer, "chunk", None)), 0
                     if commit_every is None:
                         checkpoint_at = time.monotonic() + COMMIT_SECONDS
             unreadable = [p.path for p in problems]

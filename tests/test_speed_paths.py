@@ -180,3 +180,23 @@ def test_columns_read_in_one_go_match_whooshs_per_document_reads(corpus: Path, t
                 text = reader.stored_fields(docnum)["text"]
                 assert keys[docnum] == searchkit.schema.text_key(text)
     assert checked >= 3 * 24
+
+
+@pytest.mark.skipif(index_module._fork_context() is None, reason="needs fork")
+def test_chunks_keep_their_size_across_checkpoints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A long build commits now and then; the writer after a checkpoint starts at the
+    # chunk size reached, not the smallest, which left small segments behind each one.
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for number in range(24):
+        paragraphs = [f"Paragraph {p} of file {number} says something about rivers and hills." for p in range(4)]
+        (corpus / f"f{number:02d}.txt").write_text(f"File {number}\n\n" + "\n\n".join(paragraphs), encoding="utf-8")
+    monkeypatch.setattr(index_module, "WRITER_PROCS", 2)
+    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 3)
+    monkeypatch.setattr(index_module, "CHUNK_MAX", 12)
+    monkeypatch.setattr(index_module, "TINY_SEGMENT", 0)  # keep every segment as written
+    report = searchkit.build_index(corpus, tmp_path / "ix", settings=searchkit.Settings(min_chars=20), commit_every=8)
+    assert report.passages == 24 * 4
+    with searchkit.Searcher(tmp_path / "ix") as searcher:
+        sizes = [segment.doc_count_all() for segment in searcher.index.whoosh._segments()]
+    assert sizes[:3] == [3, 6, 12] and sizes.count(3) == 1 and sum(sizes) == 24 * 4
