@@ -65,6 +65,8 @@ LOCK_FILE = "MAIN_WRITELOCK"
 #: progress. By time, not by files: every commit costs a segment flush and merge, which
 #: a small build need not pay at all.
 COMMIT_SECONDS = 60.0
+#: Longest a due checkpoint waits for the next chunk to go to a worker.
+CHECKPOINT_WAIT = 60.0
 #: Processes that analyse and write a large update (see ``ParallelWriter``); 1 writes in this process.
 WRITER_PROCS = min(2, os.cpu_count() or 1)
 #: Passages the first worker writes into one segment; each next chunk is CHUNK_GROWTH
@@ -599,6 +601,7 @@ class ParallelWriter:
         self._buffer: list[dict[str, Any]] = []
         self._jobs: list[tuple[Any, Any]] = []
         self._segments: list[Any] = []
+        self._chunks = 0
 
     @property
     def is_closed(self) -> bool:
@@ -609,12 +612,18 @@ class ParallelWriter:
         """Passages the next chunk will hold."""
         return self._chunk
 
+    @property
+    def chunks(self) -> int:
+        """Chunks handed to workers so far."""
+        return self._chunks
+
     def delete_by_term(self, fieldname: str, text: str) -> int:
         return int(self._base.delete_by_term(fieldname, text))
 
     def add_document(self, **fields: Any) -> None:
         self._buffer.append(fields)
         if len(self._buffer) >= self._chunk:
+            self._chunks += 1
             self._dispatch(self._buffer)
             self._buffer = []
             self._chunk = min(self._chunk * CHUNK_GROWTH, max(CHUNK_MAX, self._chunk))
@@ -866,6 +875,7 @@ class Index:
                     writer.delete_by_term("source", file.source)
                     for doc_id in old.get("doc_ids", []):
                         owners.pop(doc_id, None)
+                chunks_before = writer.chunks if isinstance(writer, ParallelWriter) else -1
                 doc_ids = self._add_articles(writer, read.articles, f"{read.digest} {meta_key}", owners, skipped)
                 # After the articles: a streamed file reports its bad lines as it is read.
                 skipped.extend(read.skipped)
@@ -882,8 +892,15 @@ class Index:
                     "problems": [[p.path, p.reason] for p in skipped[before:]],
                 }
                 pending += 1
-                # A checkpoint: what is done so far survives a kill.
-                if pending >= every or (pending and time.monotonic() >= checkpoint_at):
+                # A checkpoint: what is done so far survives a kill. A timed one waits (up
+                # to CHECKPOINT_WAIT) until a chunk has just gone to a worker, so the
+                # commit has little left to write: passages still buffered become small
+                # segments of their own, which every search then pays for.
+                now = time.monotonic()
+                at_chunk = chunks_before < 0 or writer.chunks != chunks_before
+                if pending >= every or (
+                    pending and now >= checkpoint_at and (at_chunk or now >= checkpoint_at + CHECKPOINT_WAIT)
+                ):
                     writer.commit()
                     self._save_manifest({**manifest, **new_manifest})
                     # Chunks go on at the size reached: starting again at the smallest

@@ -200,3 +200,28 @@ def test_chunks_keep_their_size_across_checkpoints(tmp_path: Path, monkeypatch: 
     with searchkit.Searcher(tmp_path / "ix") as searcher:
         sizes = [segment.doc_count_all() for segment in searcher.index.whoosh._segments()]
     assert sizes[:3] == [3, 6, 12] and sizes.count(3) == 1 and sum(sizes) == 24 * 4
+
+
+@pytest.mark.skipif(index_module._fork_context() is None, reason="needs fork")
+def test_timed_checkpoints_wait_for_a_chunk_boundary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Due after every file, a timed checkpoint still waits until a chunk has gone to a
+    # worker: each segment is a whole chunk (4, 8, 16) or the few passages of the file
+    # being read when it went, never a larger rest.
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for number in range(30):
+        paragraphs = [f"Paragraph {p} of file {number} says something about rivers and hills." for p in range(5)]
+        (corpus / f"f{number:02d}.txt").write_text(f"File {number}\n\n" + "\n\n".join(paragraphs), encoding="utf-8")
+    monkeypatch.setattr(index_module, "WRITER_PROCS", 2)
+    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 4)
+    monkeypatch.setattr(index_module, "CHUNK_MAX", 16)
+    monkeypatch.setattr(index_module, "TINY_SEGMENT", 0)
+    monkeypatch.setattr(index_module, "COMMIT_SECONDS", 0.0)
+    monkeypatch.setattr(index_module, "CHECKPOINT_WAIT", 3600.0)
+    report = searchkit.build_index(corpus, tmp_path / "ix", settings=searchkit.Settings(min_chars=20))
+    assert report.passages == 30 * 5
+    generations = int(index_module._generation(tmp_path / "ix"))
+    with searchkit.Searcher(tmp_path / "ix") as searcher:
+        sizes = [segment.doc_count_all() for segment in searcher.index.whoosh._segments()]
+    assert generations >= 4  # it did checkpoint
+    assert sum(sizes) == 30 * 5 and all(size in (8, 16) or size <= 4 for size in sizes[:-2]), sizes
