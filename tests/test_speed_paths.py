@@ -182,24 +182,34 @@ def test_columns_read_in_one_go_match_whooshs_per_document_reads(corpus: Path, t
     assert checked >= 3 * 24
 
 
+def _segment_sizes_after_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, paragraphs: int, chunk: int, **build: object
+) -> list[int]:
+    """Build ``files`` articles of ``paragraphs`` passages on two workers, chunks growing
+    from ``chunk`` to 4 x ``chunk``, no segments merged; the segments' sizes."""
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for number in range(files):
+        body = [f"Paragraph {p} of file {number} says something about rivers and hills." for p in range(paragraphs)]
+        (corpus / f"f{number:02d}.txt").write_text(f"File {number}\n\n" + "\n\n".join(body), encoding="utf-8")
+    monkeypatch.setattr(index_module, "WRITER_PROCS", 2)
+    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", chunk)
+    monkeypatch.setattr(index_module, "CHUNK_MAX", 4 * chunk)
+    monkeypatch.setattr(index_module, "TINY_SEGMENT", 0)  # keep every segment as written
+    report = searchkit.build_index(corpus, tmp_path / "ix", settings=searchkit.Settings(min_chars=20), **build)  # type: ignore[arg-type]
+    assert report.passages == files * paragraphs
+    with searchkit.Searcher(tmp_path / "ix") as searcher:
+        sizes = [segment.doc_count_all() for segment in searcher.index.whoosh._segments()]
+    assert sum(sizes) == files * paragraphs
+    return sizes
+
+
 @pytest.mark.skipif(index_module._fork_context() is None, reason="needs fork")
 def test_chunks_keep_their_size_across_checkpoints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A long build commits now and then; the writer after a checkpoint starts at the
     # chunk size reached, not the smallest, which left small segments behind each one.
-    corpus = tmp_path / "c"
-    corpus.mkdir()
-    for number in range(24):
-        paragraphs = [f"Paragraph {p} of file {number} says something about rivers and hills." for p in range(4)]
-        (corpus / f"f{number:02d}.txt").write_text(f"File {number}\n\n" + "\n\n".join(paragraphs), encoding="utf-8")
-    monkeypatch.setattr(index_module, "WRITER_PROCS", 2)
-    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 3)
-    monkeypatch.setattr(index_module, "CHUNK_MAX", 12)
-    monkeypatch.setattr(index_module, "TINY_SEGMENT", 0)  # keep every segment as written
-    report = searchkit.build_index(corpus, tmp_path / "ix", settings=searchkit.Settings(min_chars=20), commit_every=8)
-    assert report.passages == 24 * 4
-    with searchkit.Searcher(tmp_path / "ix") as searcher:
-        sizes = [segment.doc_count_all() for segment in searcher.index.whoosh._segments()]
-    assert sizes[:3] == [3, 6, 12] and sizes.count(3) == 1 and sum(sizes) == 24 * 4
+    sizes = _segment_sizes_after_build(tmp_path, monkeypatch, files=24, paragraphs=4, chunk=3, commit_every=8)
+    assert sizes[:3] == [3, 6, 12] and sizes.count(3) == 1
 
 
 @pytest.mark.skipif(index_module._fork_context() is None, reason="needs fork")
@@ -207,21 +217,8 @@ def test_timed_checkpoints_wait_for_a_chunk_boundary(tmp_path: Path, monkeypatch
     # Due after every file, a timed checkpoint still waits until a chunk has gone to a
     # worker: each segment is a whole chunk (4, 8, 16) or the few passages of the file
     # being read when it went, never a larger rest.
-    corpus = tmp_path / "c"
-    corpus.mkdir()
-    for number in range(30):
-        paragraphs = [f"Paragraph {p} of file {number} says something about rivers and hills." for p in range(5)]
-        (corpus / f"f{number:02d}.txt").write_text(f"File {number}\n\n" + "\n\n".join(paragraphs), encoding="utf-8")
-    monkeypatch.setattr(index_module, "WRITER_PROCS", 2)
-    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 4)
-    monkeypatch.setattr(index_module, "CHUNK_MAX", 16)
-    monkeypatch.setattr(index_module, "TINY_SEGMENT", 0)
     monkeypatch.setattr(index_module, "COMMIT_SECONDS", 0.0)
     monkeypatch.setattr(index_module, "CHECKPOINT_WAIT", 3600.0)
-    report = searchkit.build_index(corpus, tmp_path / "ix", settings=searchkit.Settings(min_chars=20))
-    assert report.passages == 30 * 5
-    generations = int(index_module._generation(tmp_path / "ix"))
-    with searchkit.Searcher(tmp_path / "ix") as searcher:
-        sizes = [segment.doc_count_all() for segment in searcher.index.whoosh._segments()]
-    assert generations >= 4  # it did checkpoint
-    assert sum(sizes) == 30 * 5 and all(size in (8, 16) or size <= 4 for size in sizes[:-2]), sizes
+    sizes = _segment_sizes_after_build(tmp_path, monkeypatch, files=30, paragraphs=5, chunk=4)
+    assert int(index_module._generation(tmp_path / "ix")) >= 4  # it did checkpoint
+    assert all(size in (8, 16) or size <= 4 for size in sizes[:-2]), sizes
