@@ -571,7 +571,9 @@ def _index_chunk(ix: Any, options: dict[str, Any], docs: list[dict[str, Any]], c
     known = analysis.known_stems(stemmer)
     before = set(known)
     writer = _FastWriter(ix, stemmer, term_pool=True, **options)
-    for fields in docs:
+    for n, fields in enumerate(docs):
+        # Dropped as written: the pool reuses their memory rather than growing beside them.
+        docs[n] = None  # type: ignore[call-overload]
         writer.add_document(**fields)
     segment = writer._finalize_segment()  # its pool files are gone; the shared temp folder stays for the parent
     conn.send((segment, {word: known[word] for word in known.keys() - before}))
@@ -622,6 +624,9 @@ class ParallelWriter:
             target=_index_chunk, args=(self._ix, self._options, docs, send, self._stemmer), daemon=True
         )
         worker.start()
+        # The worker has its own copy now; the Process object would keep this one alive
+        # until it is collected (two chunks of documents beside the next one filling).
+        docs.clear()
         send.close()
         self._jobs.append((worker, recv))
 
@@ -645,6 +650,7 @@ class ParallelWriter:
                 size = -(-len(rest) // self._procs)
                 for start in range(0, len(rest), size):
                     self._dispatch(rest[start : start + size])
+                rest.clear()
             else:
                 for fields in rest:  # the rest, while the workers finish
                     base.add_document(**fields)
