@@ -28,7 +28,7 @@ import time
 from array import array
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 import whoosh.index
 from whoosh.filedb.filestore import FileStorage
@@ -115,12 +115,12 @@ class _Manifest:
     def __init__(self, folder: Path) -> None:
         self.base = folder / MANIFEST_FILE
         self.journal = folder / MANIFEST_JOURNAL
-        self.saved: dict[str, Any] | None = None  # what the files hold, when known
+        self.saved: dict[str, _Entry] | None = None  # what the files hold, when known
         self.base_bytes = 0
         self.journal_bytes = 0
         self._base_generation = self._at = -1
 
-    def load(self, generation: int) -> dict[str, dict[str, Any]] | None:
+    def load(self, generation: int) -> dict[str, _Entry] | None:
         """The files as of ``generation``, or None when the manifest is missing or
         describes another generation."""
         self.saved = None
@@ -137,7 +137,7 @@ class _Manifest:
                     record = json.loads(line)
                     if record["base"] != base_generation:
                         continue  # left by a crash before the manifest was rewritten whole
-                    files.update(record["files"])
+                    files.update((source, _Entry.of(entry)) for source, entry in record["files"].items())
                     for source in record["removed"]:
                         files.pop(source, None)
                     at = record["generation"]
@@ -152,7 +152,7 @@ class _Manifest:
         self._base_generation, self._at = base_generation, at
         return dict(files)
 
-    def save(self, files: Mapping[str, Any], generation: int) -> None:
+    def save(self, files: Mapping[str, _Entry], generation: int) -> None:
         saved = self.saved
         if saved is not None:
             changed = {}
@@ -160,7 +160,7 @@ class _Manifest:
                 before = saved.get(source)
                 # Unchanged entries are the very objects loaded: identity settles most.
                 if before is not entry and before != entry:
-                    changed[source] = entry
+                    changed[source] = entry.as_dict()
             removed = [source for source in saved if source not in files]
             if not changed and not removed and generation == self._at:
                 return  # nothing to say: a run that found nothing to do writes nothing
@@ -188,30 +188,57 @@ class _Manifest:
         self._base_generation = self._at = generation
 
 
-#: A manifest entry's fields, with the value an entry without one stands for.
-_ENTRY_FIELDS = {"digest": "", "size": -1, "mtime_ns": -1, "meta": "", "doc_ids": []}
+class _Entry(NamedTuple):
+    """One corpus file's manifest entry. A tuple, not a dict per file: an update holds
+    one per corpus file in the parent (and so in every forked worker); a dict, its
+    doc id list and an empty problem list were 390 bytes of each."""
+
+    digest: str = ""
+    size: int = -1
+    mtime_ns: int = -1
+    meta: str = ""
+    doc_ids: tuple[str, ...] = ()
+    problems: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, entry: Mapping[str, Any]) -> "_Entry":
+        """From its JSON form (a missing field: the default, which matches no file)."""
+        return cls(
+            entry.get("digest", ""), entry.get("size", -1), entry.get("mtime_ns", -1), entry.get("meta", ""),
+            tuple(entry.get("doc_ids") or ()), tuple((p, r) for p, r in entry.get("problems") or ()),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Its JSON form, as ``Index.manifest`` gives it."""
+        return {"digest": self.digest, "size": self.size, "mtime_ns": self.mtime_ns, "meta": self.meta,
+                "doc_ids": list(self.doc_ids), "problems": [list(p) for p in self.problems]}
 
 
-def _manifest_columns(files: Mapping[str, Any]) -> dict[str, Any]:
+#: The fields written as columns (problems are written apart: few files have any).
+_ENTRY_FIELDS = _Entry._fields[:-1]
+
+
+def _manifest_columns(files: Mapping[str, _Entry]) -> dict[str, Any]:
     """The manifest as one list per field (and the few files with problems): JSON
     lists of plain values parse several times faster than a dict per file."""
     entries = list(files.values())
     return {
         "sources": list(files),
-        "fields": {name: [e.get(name, default) for e in entries] for name, default in _ENTRY_FIELDS.items()},
-        "problems": {source: e["problems"] for source, e in files.items() if e.get("problems")},
+        "fields": {name: [getattr(e, name) for e in entries] for name in _ENTRY_FIELDS},
+        "problems": {source: e.problems for source, e in files.items() if e.problems},
     }
 
 
-def _manifest_files(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def _manifest_files(data: Mapping[str, Any]) -> dict[str, _Entry]:
     """The entries of a manifest as written by ``_manifest_columns`` (or, before, as a
     dict per file)."""
     if "files" in data:
-        return dict(data["files"])
+        return {source: _Entry.of(entry) for source, entry in data["files"].items()}
     fields, problems = data["fields"], data["problems"]
+    metas: dict[str, str] = {}  # most files share one: one string, not one per file
     return {
-        source: {"digest": digest, "size": size, "mtime_ns": mtime, "meta": meta, "doc_ids": ids,
-                 "problems": problems.get(source) or []}
+        source: _Entry(digest, size, mtime, metas.setdefault(meta, meta), tuple(ids),
+                       tuple((p, r) for p, r in problems.get(source) or ()))
         for source, digest, size, mtime, meta, ids in zip(
             data["sources"], fields["digest"], fields["size"], fields["mtime_ns"], fields["meta"], fields["doc_ids"],
             strict=True,
@@ -758,18 +785,18 @@ class Index:
     def manifest(self) -> dict[str, dict[str, Any]]:
         """For each indexed corpus file (``source``): its size, time, hash and doc ids."""
         # Read apart from the copy an update keeps: this runs without the write lock.
-        return self._load_manifest(_Manifest(self.path))
+        return {source: entry.as_dict() for source, entry in self._load_manifest(_Manifest(self.path)).items()}
 
     def stored_passages(self, source: str) -> list[Passage]:
         """The passages stored for one corpus file, as indexed."""
         with self._ix.searcher() as searcher:
             return [passage_from_fields(f) for f in searcher.documents(source=source)]
 
-    def _load_manifest(self, store: _Manifest | None = None) -> dict[str, dict[str, Any]]:
+    def _load_manifest(self, store: _Manifest | None = None) -> dict[str, _Entry]:
         files = (store or self._manifest).load(self._ix.latest_generation())
         return self._manifest_from_index() if files is None else files
 
-    def _manifest_from_index(self) -> dict[str, dict[str, Any]]:
+    def _manifest_from_index(self) -> dict[str, _Entry]:
         files: dict[str, dict[str, Any]] = {}
         with self._ix.reader() as reader:
             for fields in reader.all_stored_fields():
@@ -780,14 +807,14 @@ class Index:
                 )
                 if fields["doc_id"] not in entry["doc_ids"]:
                     entry["doc_ids"].append(fields["doc_id"])
-        return files
+        return {source: _Entry.of(entry) for source, entry in files.items()}
 
     def _save_stems(self) -> None:
         # A cache like the manifest: a missing or stale table only costs an NLTK import.
         stemmer = self.settings.analyzer_name
         _write_json(self.path / STEMS_FILE, {"stemmer": stemmer, "stems": analysis.known_stems(stemmer)})
 
-    def _save_manifest(self, files: Mapping[str, Any]) -> None:
+    def _save_manifest(self, files: Mapping[str, _Entry]) -> None:
         with _gc_paused():
             self._manifest.save(files, self._ix.latest_generation())
 
@@ -846,13 +873,13 @@ class Index:
                 self._manifest.saved = None  # nothing of the old manifest carries over
             with _gc_paused():
                 manifest = {} if fresh else self._load_manifest()
-                owners = {d: s for s, e in manifest.items() for d in e.get("doc_ids", [])}
+                owners = {d: s for s, e in manifest.items() for d in e.doc_ids}
             # The listing and the manifest live until the end: keep the collector off them.
             # Not where the host froze objects itself: unfreeze() would thaw its objects too.
             froze = gc.get_freeze_count() == 0
             if froze:
                 gc.freeze()
-            new_manifest: dict[str, dict[str, Any]] = {}
+            new_manifest: dict[str, _Entry] = {}
             added: list[str] = []
             updated: list[str] = []
             unchanged: list[str] = []
@@ -864,15 +891,15 @@ class Index:
                 meta_key = _meta_hash(meta) if meta else _NO_META
                 if (
                     old
-                    and old.get("size") == file.size
-                    and old.get("mtime_ns") == file.mtime_ns
-                    and old.get("meta") == meta_key
+                    and old.size == file.size
+                    and old.mtime_ns == file.mtime_ns
+                    and old.meta == meta_key
                     and file.source not in reindex
                 ):
                     unchanged.append(file.source)
                     new_manifest[file.source] = old
-                    if old.get("problems"):  # what could not be indexed last time still cannot: say so again
-                        skipped.extend(Skipped(p, r) for p, r in old["problems"])
+                    if old.problems:  # what could not be indexed last time still cannot: say so again
+                        skipped.extend(Skipped(p, r) for p, r in old.problems)
                     continue
                 try:
                     read = read_file(file, sidecar)
@@ -887,16 +914,16 @@ class Index:
                 if (
                     old
                     and file.source not in reindex
-                    and old.get("digest") == read.digest
-                    and old.get("meta") == meta_key
+                    and old.digest == read.digest
+                    and old.meta == meta_key
                 ):
                     unchanged.append(file.source)
-                    new_manifest[file.source] = {**old, "size": file.size, "mtime_ns": file.mtime_ns}
+                    new_manifest[file.source] = old._replace(size=file.size, mtime_ns=file.mtime_ns)
                     continue
                 before = len(skipped)
                 if old:
                     writer.delete_by_term("source", file.source)
-                    for doc_id in old.get("doc_ids", []):
+                    for doc_id in old.doc_ids:
                         owners.pop(doc_id, None)
                 doc_ids = self._add_articles(writer, read.articles, f"{read.digest} {meta_key}", owners, skipped)
                 # After the articles: a streamed file reports its bad lines as it is read.
@@ -905,14 +932,10 @@ class Index:
                 if not doc_ids and not read.skipped:
                     warnings.append(Skipped(file.source, "no text left to index (empty, or all site chrome)"))
                 (updated if old else added).append(file.source)
-                new_manifest[file.source] = {
-                    "digest": read.digest,
-                    "size": file.size,
-                    "mtime_ns": file.mtime_ns,
-                    "meta": meta_key,
-                    "doc_ids": doc_ids,
-                    "problems": [[p.path, p.reason] for p in skipped[before:]],
-                }
+                new_manifest[file.source] = _Entry(
+                    read.digest, file.size, file.mtime_ns, meta_key, tuple(doc_ids),
+                    tuple((p.path, p.reason) for p in skipped[before:]),
+                )
                 pending += 1
                 # A checkpoint: what is done so far survives a kill.
                 if pending >= every or (pending and time.monotonic() >= checkpoint_at):
