@@ -22,12 +22,13 @@ import json
 import mmap
 import os
 import pickle
+import struct
 import sys
 import time
 from array import array
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 import whoosh.index
 from whoosh.filedb.filestore import FileStorage
@@ -116,12 +117,12 @@ class _Manifest:
     def __init__(self, folder: Path) -> None:
         self.base = folder / MANIFEST_FILE
         self.journal = folder / MANIFEST_JOURNAL
-        self.saved: dict[str, Any] | None = None  # what the files hold, when known
+        self.saved: dict[str, _Entry] | None = None  # what the files hold, when known
         self.base_bytes = 0
         self.journal_bytes = 0
         self._base_generation = self._at = -1
 
-    def load(self, generation: int) -> dict[str, dict[str, Any]] | None:
+    def load(self, generation: int) -> dict[str, _Entry] | None:
         """The files as of ``generation``, or None when the manifest is missing or
         describes another generation."""
         self.saved = None
@@ -138,7 +139,7 @@ class _Manifest:
                     record = json.loads(line)
                     if record["base"] != base_generation:
                         continue  # left by a crash before the manifest was rewritten whole
-                    files.update(record["files"])
+                    files.update((source, _Entry.of(entry)) for source, entry in record["files"].items())
                     for source in record["removed"]:
                         files.pop(source, None)
                     at = record["generation"]
@@ -153,7 +154,7 @@ class _Manifest:
         self._base_generation, self._at = base_generation, at
         return dict(files)
 
-    def save(self, files: Mapping[str, Any], generation: int) -> None:
+    def save(self, files: Mapping[str, _Entry], generation: int) -> None:
         saved = self.saved
         if saved is not None:
             changed = {}
@@ -161,7 +162,7 @@ class _Manifest:
                 before = saved.get(source)
                 # Unchanged entries are the very objects loaded: identity settles most.
                 if before is not entry and before != entry:
-                    changed[source] = entry
+                    changed[source] = entry.as_dict()
             removed = [source for source in saved if source not in files]
             if not changed and not removed and generation == self._at:
                 return  # nothing to say: a run that found nothing to do writes nothing
@@ -189,30 +190,57 @@ class _Manifest:
         self._base_generation = self._at = generation
 
 
-#: A manifest entry's fields, with the value an entry without one stands for.
-_ENTRY_FIELDS = {"digest": "", "size": -1, "mtime_ns": -1, "meta": "", "doc_ids": []}
+class _Entry(NamedTuple):
+    """One corpus file's manifest entry. A tuple, not a dict per file: an update holds
+    one per corpus file in the parent (and so in every forked worker); a dict, its
+    doc id list and an empty problem list were 390 bytes of each."""
+
+    digest: str = ""
+    size: int = -1
+    mtime_ns: int = -1
+    meta: str = ""
+    doc_ids: tuple[str, ...] = ()
+    problems: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, entry: Mapping[str, Any]) -> "_Entry":
+        """From its JSON form (a missing field: the default, which matches no file)."""
+        return cls(
+            entry.get("digest", ""), entry.get("size", -1), entry.get("mtime_ns", -1), entry.get("meta", ""),
+            tuple(entry.get("doc_ids") or ()), tuple((p, r) for p, r in entry.get("problems") or ()),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Its JSON form, as ``Index.manifest`` gives it."""
+        return {"digest": self.digest, "size": self.size, "mtime_ns": self.mtime_ns, "meta": self.meta,
+                "doc_ids": list(self.doc_ids), "problems": [list(p) for p in self.problems]}
 
 
-def _manifest_columns(files: Mapping[str, Any]) -> dict[str, Any]:
+#: The fields written as columns (problems are written apart: few files have any).
+_ENTRY_FIELDS = _Entry._fields[:-1]
+
+
+def _manifest_columns(files: Mapping[str, _Entry]) -> dict[str, Any]:
     """The manifest as one list per field (and the few files with problems): JSON
     lists of plain values parse several times faster than a dict per file."""
     entries = list(files.values())
     return {
         "sources": list(files),
-        "fields": {name: [e.get(name, default) for e in entries] for name, default in _ENTRY_FIELDS.items()},
-        "problems": {source: e["problems"] for source, e in files.items() if e.get("problems")},
+        "fields": {name: [getattr(e, name) for e in entries] for name in _ENTRY_FIELDS},
+        "problems": {source: e.problems for source, e in files.items() if e.problems},
     }
 
 
-def _manifest_files(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def _manifest_files(data: Mapping[str, Any]) -> dict[str, _Entry]:
     """The entries of a manifest as written by ``_manifest_columns`` (or, before, as a
     dict per file)."""
     if "files" in data:
-        return dict(data["files"])
+        return {source: _Entry.of(entry) for source, entry in data["files"].items()}
     fields, problems = data["fields"], data["problems"]
+    metas: dict[str, str] = {}  # most files share one: one string, not one per file
     return {
-        source: {"digest": digest, "size": size, "mtime_ns": mtime, "meta": meta, "doc_ids": ids,
-                 "problems": problems.get(source) or []}
+        source: _Entry(digest, size, mtime, metas.setdefault(meta, meta), tuple(ids),
+                       tuple((p, r) for p, r in problems.get(source) or ()))
         for source, digest, size, mtime, meta, ids in zip(
             data["sources"], fields["digest"], fields["size"], fields["mtime_ns"], fields["meta"], fields["doc_ids"],
             strict=True,
@@ -378,13 +406,15 @@ class _TermPool:
 
     Documents arrive in order, so each term's postings are already sorted: a flush
     sorts the distinct terms, not every posting, and yields what Whoosh's sorting
-    pool yields. Held in memory, so only for bounded chunks, and compactly: a term's
-    document numbers and weights in arrays, its encoded values in a list (a tuple
-    per posting took about ten times the memory).
+    pool yields (weights as floats, as Whoosh writes them). Held in memory, so only
+    for bounded chunks, and compactly: a term's postings are records in one
+    bytearray, 8 bytes of document number, weight and value length, then the value.
+    A bytes object and a list slot per posting took twice the memory (a chunk of
+    12,000 passages holds about two million postings).
     """
 
     def __init__(self) -> None:
-        self._terms: dict[tuple[str, bytes], tuple[array, array, list[bytes]]] = {}
+        self._terms: dict[tuple[str, bytes], bytearray] = {}
         self._last = -1
         self._ordered = True
 
@@ -395,23 +425,51 @@ class _TermPool:
         if docnum < self._last:
             self._ordered = False
         self._last = docnum
-        postings = self._terms.get(key)
-        if postings is None:
-            postings = self._terms[key] = (array("I"), array("d"), [])
-        postings[0].append(docnum)
-        postings[1].append(weight)
-        postings[2].append(value)
+        records = self._terms.get(key)
+        if records is None:
+            records = self._terms[key] = bytearray()
+        size = len(value)
+        # Weights are frequencies: a whole number fits the short record. 0xFFFF (never
+        # a short weight) marks a long one, with the exact float and a full length.
+        if 0 < weight < _LONG_RECORD and size < _LONG_RECORD:
+            whole = int(weight)
+            if whole == weight:
+                records += _pack_short(docnum, whole, size)
+                records += value
+                return
+        records += _pack_short(docnum, _LONG_RECORD, 0)
+        records += _LONG.pack(weight, size)
+        records += value
 
     def iter_postings(self) -> Iterator[tuple[Any, ...]]:
         for key in sorted(self._terms):
             fieldname, text = key
-            docnums, weights, values = self._terms.pop(key)  # freed as it is written
-            items = zip(docnums, weights, values)
-            for docnum, weight, value in items if self._ordered else sorted(items):
+            records = _records(bytes(self._terms.pop(key)))  # freed as it is written
+            for docnum, weight, value in records if self._ordered else sorted(records):
                 yield fieldname, text, docnum, weight, value
 
     def cleanup(self) -> None:
         self._terms = {}
+
+
+_SHORT = struct.Struct("<IHH")  # document number, whole weight, value length
+_LONG = struct.Struct("<dI")  # after a short record whose weight is _LONG_RECORD
+_LONG_RECORD = 0xFFFF
+_pack_short = _SHORT.pack
+
+
+def _records(data: bytes) -> Iterator[tuple[int, float, bytes]]:
+    """The (docnum, weight, value) records ``_TermPool.add_posting`` wrote into ``data``."""
+    short, long = _SHORT.unpack_from, _LONG.unpack_from
+    at, end = 0, len(data)
+    while at < end:
+        docnum, weight, size = short(data, at)
+        at += 8
+        if weight == _LONG_RECORD:
+            weight, size = long(data, at)
+            at += 12
+        yield docnum, float(weight), data[at : at + size]
+        at += size
 
 
 class _FastWriter(SegmentWriter):
@@ -573,7 +631,9 @@ def _index_chunk(ix: Any, options: dict[str, Any], docs: list[dict[str, Any]], c
     known = analysis.known_stems(stemmer)
     before = set(known)
     writer = _FastWriter(ix, stemmer, term_pool=True, **options)
-    for fields in docs:
+    for n, fields in enumerate(docs):
+        # Dropped as written: the pool reuses their memory rather than growing beside them.
+        docs[n] = None  # type: ignore[call-overload]
         writer.add_document(**fields)
     segment = writer._finalize_segment()  # its pool files are gone; the shared temp folder stays for the parent
     conn.send((segment, {word: known[word] for word in known.keys() - before}))
@@ -636,6 +696,9 @@ class ParallelWriter:
             target=_index_chunk, args=(self._ix, self._options, docs, send, self._stemmer), daemon=True
         )
         worker.start()
+        # The worker has its own copy now; the Process object would keep this one alive
+        # until it is collected (two chunks of documents beside the next one filling).
+        docs.clear()
         send.close()
         self._jobs.append((worker, recv))
 
@@ -659,6 +722,7 @@ class ParallelWriter:
                 size = -(-len(rest) // self._procs)
                 for start in range(0, len(rest), size):
                     self._dispatch(rest[start : start + size])
+                rest.clear()
             else:
                 for fields in rest:  # the rest, while the workers finish
                     base.add_document(**fields)
@@ -735,18 +799,18 @@ class Index:
     def manifest(self) -> dict[str, dict[str, Any]]:
         """For each indexed corpus file (``source``): its size, time, hash and doc ids."""
         # Read apart from the copy an update keeps: this runs without the write lock.
-        return self._load_manifest(_Manifest(self.path))
+        return {source: entry.as_dict() for source, entry in self._load_manifest(_Manifest(self.path)).items()}
 
     def stored_passages(self, source: str) -> list[Passage]:
         """The passages stored for one corpus file, as indexed."""
         with self._ix.searcher() as searcher:
             return [passage_from_fields(f) for f in searcher.documents(source=source)]
 
-    def _load_manifest(self, store: _Manifest | None = None) -> dict[str, dict[str, Any]]:
+    def _load_manifest(self, store: _Manifest | None = None) -> dict[str, _Entry]:
         files = (store or self._manifest).load(self._ix.latest_generation())
         return self._manifest_from_index() if files is None else files
 
-    def _manifest_from_index(self) -> dict[str, dict[str, Any]]:
+    def _manifest_from_index(self) -> dict[str, _Entry]:
         files: dict[str, dict[str, Any]] = {}
         with self._ix.reader() as reader:
             for fields in reader.all_stored_fields():
@@ -757,14 +821,14 @@ class Index:
                 )
                 if fields["doc_id"] not in entry["doc_ids"]:
                     entry["doc_ids"].append(fields["doc_id"])
-        return files
+        return {source: _Entry.of(entry) for source, entry in files.items()}
 
     def _save_stems(self) -> None:
         # A cache like the manifest: a missing or stale table only costs an NLTK import.
         stemmer = self.settings.analyzer_name
         _write_json(self.path / STEMS_FILE, {"stemmer": stemmer, "stems": analysis.known_stems(stemmer)})
 
-    def _save_manifest(self, files: Mapping[str, Any]) -> None:
+    def _save_manifest(self, files: Mapping[str, _Entry]) -> None:
         with _gc_paused():
             self._manifest.save(files, self._ix.latest_generation())
 
@@ -823,13 +887,13 @@ class Index:
                 self._manifest.saved = None  # nothing of the old manifest carries over
             with _gc_paused():
                 manifest = {} if fresh else self._load_manifest()
-                owners = {d: s for s, e in manifest.items() for d in e.get("doc_ids", [])}
+                owners = {d: s for s, e in manifest.items() for d in e.doc_ids}
             # The listing and the manifest live until the end: keep the collector off them.
             # Not where the host froze objects itself: unfreeze() would thaw its objects too.
             froze = gc.get_freeze_count() == 0
             if froze:
                 gc.freeze()
-            new_manifest: dict[str, dict[str, Any]] = {}
+            new_manifest: dict[str, _Entry] = {}
             added: list[str] = []
             updated: list[str] = []
             unchanged: list[str] = []
@@ -841,15 +905,15 @@ class Index:
                 meta_key = _meta_hash(meta) if meta else _NO_META
                 if (
                     old
-                    and old.get("size") == file.size
-                    and old.get("mtime_ns") == file.mtime_ns
-                    and old.get("meta") == meta_key
+                    and old.size == file.size
+                    and old.mtime_ns == file.mtime_ns
+                    and old.meta == meta_key
                     and file.source not in reindex
                 ):
                     unchanged.append(file.source)
                     new_manifest[file.source] = old
-                    if old.get("problems"):  # what could not be indexed last time still cannot: say so again
-                        skipped.extend(Skipped(p, r) for p, r in old["problems"])
+                    if old.problems:  # what could not be indexed last time still cannot: say so again
+                        skipped.extend(Skipped(p, r) for p, r in old.problems)
                     continue
                 try:
                     read = read_file(file, sidecar)
@@ -864,16 +928,16 @@ class Index:
                 if (
                     old
                     and file.source not in reindex
-                    and old.get("digest") == read.digest
-                    and old.get("meta") == meta_key
+                    and old.digest == read.digest
+                    and old.meta == meta_key
                 ):
                     unchanged.append(file.source)
-                    new_manifest[file.source] = {**old, "size": file.size, "mtime_ns": file.mtime_ns}
+                    new_manifest[file.source] = old._replace(size=file.size, mtime_ns=file.mtime_ns)
                     continue
                 before = len(skipped)
                 if old:
                     writer.delete_by_term("source", file.source)
-                    for doc_id in old.get("doc_ids", []):
+                    for doc_id in old.doc_ids:
                         owners.pop(doc_id, None)
                 chunks_before = writer.chunks if isinstance(writer, ParallelWriter) else -1
                 doc_ids = self._add_articles(writer, read.articles, f"{read.digest} {meta_key}", owners, skipped)
@@ -883,14 +947,10 @@ class Index:
                 if not doc_ids and not read.skipped:
                     warnings.append(Skipped(file.source, "no text left to index (empty, or all site chrome)"))
                 (updated if old else added).append(file.source)
-                new_manifest[file.source] = {
-                    "digest": read.digest,
-                    "size": file.size,
-                    "mtime_ns": file.mtime_ns,
-                    "meta": meta_key,
-                    "doc_ids": doc_ids,
-                    "problems": [[p.path, p.reason] for p in skipped[before:]],
-                }
+                new_manifest[file.source] = _Entry(
+                    read.digest, file.size, file.mtime_ns, meta_key, tuple(doc_ids),
+                    tuple((p.path, p.reason) for p in skipped[before:]),
+                )
                 pending += 1
                 # A checkpoint: what is done so far survives a kill. A timed one waits (up
                 # to CHECKPOINT_WAIT) until a chunk has just gone to a worker, so the

@@ -301,5 +301,19 @@ def test_reading_the_manifest_leaves_an_updates_own_copy_alone(corpus: Path, ind
     with searchkit.open_index(index_dir) as ix:
         ix.update(corpus)
         kept = ix._manifest.saved
-        assert kept is not None and ix.manifest() == kept
+        assert kept is not None and ix.manifest() == {source: entry.as_dict() for source, entry in kept.items()}
         assert ix._manifest.saved is kept
+
+
+def test_manifest_entries_read_back_as_written() -> None:
+    from searchkit.index import _Entry, _manifest_columns, _manifest_files
+
+    entries = {
+        "a.txt": _Entry("d1", 10, 20, "m", ("a",), ()),
+        "b.jsonl": _Entry("d2", 11, 21, "m", ("b1", "b2"), (("b.jsonl#3", "no text"),)),
+    }
+    data = json.loads(json.dumps({"generation": 1, **_manifest_columns(entries)}))
+    assert data["problems"] == {"b.jsonl": [["b.jsonl#3", "no text"]]}
+    assert _manifest_files(data) == entries
+    assert _manifest_files({"files": {s: e.as_dict() for s, e in entries.items()}}) == entries
+    assert _Entry.of({"digest": "d"}) == _Entry("d", -1, -1, "", (), ())  # an older entry with fields missing

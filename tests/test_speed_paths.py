@@ -222,3 +222,32 @@ def test_timed_checkpoints_wait_for_a_chunk_boundary(tmp_path: Path, monkeypatch
     sizes = _segment_sizes_after_build(tmp_path, monkeypatch, files=30, paragraphs=5, chunk=4)
     assert int(index_module._generation(tmp_path / "ix")) >= 4  # it did checkpoint
     assert all(size in (8, 16) or size <= 4 for size in sizes[:-2]), sizes
+
+
+def test_term_pool_yields_what_a_sorting_pool_yields() -> None:
+    """The compact pool gives back every posting as given, in Whoosh's sorted order:
+    short and long records (fractional, zero, negative-zero and huge weights, values
+    of 64 KiB and more, empty ones), documents in order and out of it."""
+    import random
+    import struct
+
+    rng = random.Random(7)
+    weights = [1.0, 2.0, 3.0, 65534.0, 65535.0, 1e9, 0.5, 0.0, -0.0, -2.0]
+    values = [b"", b"\x00\x00\x00\x01", b"\x80\x02]q\x00K\x05a.", bytes(range(256)) * 300]
+    for ordered in (True, False):
+        pool = index_module._TermPool()
+        given = []
+        docnums = list(range(400))
+        if not ordered:
+            rng.shuffle(docnums)
+        for docnum in docnums:
+            for key in rng.sample([("text", b"a"), ("text", b"b"), ("content", b"a"), ("title", "é".encode())], 2):
+                posting = (*key, docnum, rng.choice(weights), rng.choice(values))
+                given.append(posting)
+                pool.add(posting)
+        got = list(pool.iter_postings())
+
+        def exact(postings: list[tuple]) -> list[tuple]:  # -0.0 == 0.0: compare the bits
+            return [(f, t, d, struct.pack("<d", w), type(w), v, type(v)) for f, t, d, w, v in postings]
+
+        assert exact(got) == exact(sorted(given, key=lambda p: (p[0], p[1], p[2])))

@@ -54,10 +54,13 @@ MAX_REPORTED_LINES = 100
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CorpusFile:
     """A file of the corpus: ``source`` is its path inside the corpus, with / separators;
     ``location`` is where it is on disk."""
+
+    # Slots: an update holds one per corpus file, and a __dict__ each was 300 bytes
+    # (26 MB of a 89,000-file listing, in the parent and every forked worker).
 
     source: str
     location: str
