@@ -624,8 +624,8 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   and `add_document` 31%. Done: the English analyzer runs as one filter with stems cached per word;
   searchkit's writer (`_FastWriter`) analyses title and text once (the combined `content` field reuses
   their stems), builds postings without Whoosh's token objects and pools them per term, in arrays, in
-  the worker processes; `ParallelWriter` writes chunks on both cores, one segment each, and a first
-  build commits once. The index is the same as Whoosh's own writer makes (tested). On 2026-11-28 a ×10
+  the worker processes; `ParallelWriter` writes chunks on both cores, one segment each. The index is
+  the same as Whoosh's own writer makes (tested). On 2026-11-28 a ×10
   profile still spent about two thirds of the CPU in Whoosh's segment flush (`add_postings`,
   `finish_term`, `_write_block`) and a quarter in `add_document`: Whoosh's pure-Python codec. BBC ×1
   takes about 10 s of CPU (one process: 12.0 s; two: 5.8-6.7 s, 2026-11-29); naive Whoosh writes two
@@ -633,7 +633,12 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   phrase search, and title and text as one field for ranking) plus ids, stored text and columns, about
   twice the work per passage. Reading and cutting the 2,225 articles is 0.5 s of it. With two cores, 3×
   naive Whoosh at ×1 is out of reach without replacing Whoosh's codec; at ×10 and ×40 searchkit gains
-  because naive Whoosh's one writer spills and merges its pool.
+  because naive Whoosh's one writer spills and merges its pool. Tried on 2026-11-29 and not kept:
+  handing Whoosh's posting writer a block of postings at a time instead of one call per posting gave
+  the same files and the same CPU (4.46 vs 4.47 s for a 6,000-passage chunk, side by side), because
+  the flush costs per term, not per posting: that chunk has 54,722 posting blocks for 958,804
+  postings (17.5 a block; most words are rare and fill one block), each pickled twice, compressed and
+  entered in the term table.
 - **Plain-words queries are scored by searchkit** (since 2026-11-29): the words' postings are read
   block by block from Whoosh's files and scored with Whoosh's BM25F formula, the same operations in
   the same order (`_exact_top` in `searchkit/search.py`), instead of a tree of Whoosh matchers per
@@ -646,12 +651,25 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   (×1 about 1.9 ms). The best texts of the segments read so far set a bar (MaxScore): segments whose
   words cannot reach it are skipped, and a word too common to lift a passage alone only adds to the
   passages already found, reading no block without one (a rare and a common word at ×40: 54-180 ->
-  27-100 ms; random three-word queries rarely qualify).
+  27-100 ms; random three-word queries rarely qualify). Tried on 2026-11-29 (same results, side by
+  side on ×40, 200 queries) and not kept: block-max skipping from the block headers' best weight and
+  shortest length, and dropping passages that can no longer reach the bar before a common word adds
+  to them (p50 the same or 2-4% slower: the passages left are spread over nearly every block of a
+  common word, and most of the reading is of words that can still lift a passage alone); reading
+  posting blocks straight from the memory map (decoding 12% faster, p50 unchanged: zlib and pickle
+  are most of it).
 - **Segments cost every query.** Each segment costs a term-table lookup per word and field and its
   own top-N choice. Chunks now start at 1,500 passages and double up to 12,000, so a small build
   still uses both cores and a large one leaves few segments: ×1 4 segments (was 6), ×40 43 (was 210;
   index 1.4 GB -> 0.93 GB; p50 about 45 -> 19 ms side by side). Merging segments afterwards in Whoosh
-  is pure Python and slow (18 segments, 300,000 passages: 68 s), so it is not done. Index files are
+  is pure Python and slow (18 segments, 300,000 passages: 68 s), so it is not done. A long build
+  commits about once a minute (a checkpoint a killed run keeps); since 2026-11-29 the writer after a
+  checkpoint goes on with the chunk size reached (it started again at 1,500, leaving segments of
+  1,500, 3,000 and 6,000 passages behind every checkpoint), and a checkpoint waits, up to a minute,
+  for a chunk to have just gone to a worker, so it writes a few passages rather than splitting a
+  large rest into two more segments (×40 builds: 39 segments -> 35 with the first change alone;
+  p50 -3% side by side). Chunks of up to 24,000 passages gave 31 segments and p50 -6%, for twice the
+  workers' memory: not kept. Index files are
   read through memory maps, so a term lookup or a posting block is a slice, not a seek and a read
   call (×1 1.8 -> 1.55 ms, ×40 18.3 -> 15.0 ms side by side).
 - **Duplicates at scale.** The ×10 and ×40 corpora repeat every passage 10 and 40 times under other ids,
@@ -681,14 +699,26 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   corpus 0.37 s (89,000 `stat` calls are 0.2 s of it), reading the manifest 0.13 s, the pass over
   89,000 unchanged files about 0.15 s, deleting and adding the article, committing and writing the
   journal about 0.1 s; Python start-up and imports (0.1 s) come on top of the figure above.
-- **Peak memory** grows with the corpus (see the table: RSS counts the pages the forked workers share
-  with their parent once per process, PSS splits them). Measured apart on 2026-11-29 (`searchkit index`
-  in one process, sampled every 0.2 s): the parent process alone peaks at 53 MB at ×1 and 215 MB at
-  ×40, where a run that changes nothing already peaks at 171 MB: the list of 89,000 files and the
-  manifest of every file (a dict per file once read). Each worker holds one chunk's postings in
-  memory (12,000 passages, about 2 million postings: about 130 MB), bounded by the largest chunk, not
-  by the corpus; the larger chunks that cut ×40 to 43 segments cost that memory. Not done: a manifest
-  kept as columns in memory, or streamed.
+- **Peak memory** still grows with the corpus, by less (see the table: RSS counts the pages the
+  forked workers share with their parent once per process, PSS splits them). Done on 2026-11-29: a
+  worker's posting pool keeps each term's postings as records in one bytearray (8 bytes of document
+  number, weight and value length, then the value) instead of arrays and a bytes object per posting
+  (one 12,000-passage chunk: 144 -> 45 MB; reading the records back at the flush costs about 7% more
+  CPU per chunk); the parent lets go of a chunk's documents once a worker has them, and the worker
+  drops each document once written; manifest entries are named tuples instead of a dict per file,
+  and the file listing uses slotted records. Side by side, ×10 builds: peak RSS 499 -> 306 MB, PSS
+  429 -> 240 MB; this run against the a198a62 run: ×40 RSS 756 -> 492 MB, PSS 579 -> 350 MB, with
+  byte-identical index files (×1, compared file by file). What still grows is the parent: it holds
+  the listing and manifest entry of every corpus file (a run that changes nothing peaks at 37 MB at
+  ×1 and 151 MB at ×40, was 173 MB: about 1.3 KB per file), and the workers start as copies of it.
+  A worker's own memory is bounded by the largest chunk (12,000 passages), not by the corpus. Not
+  done: a manifest read from disk as it is needed rather than held whole.
+- **This run had another, slower machine than the a198a62 run** (an Intel Xeon; that run had an
+  AMD EPYC), and the figures in the targets table that are times, not ratios, moved with it. The peers, whose code did not change, show it: naive Whoosh
+  ×1 p50 4.14 -> 8.10 ms and build 6.4 -> 9.0 s, SQLite FTS5 ×40 p50 35.8 -> 63.7 ms and update
+  0.62 -> 1.01 s, naive Whoosh cold start 0.126 -> 0.154 s. searchkit's query code did not change
+  between the runs; its update was measured again side by side on one ×40 index with the code before
+  this session's index changes: 1.32 s before, 1.28 s after (median of 4 each, same machine moment).
 - **Cold start** (`python -X importtime -m searchkit search ...`): Python ~20 ms, whoosh ~50-60 ms,
   click ~20 ms, `searchkit.models` ~25 ms; nothing else heavy (no NLTK: query words come from the
   index's `stems.json`; no ingesters, jsonlines or HTTP stack). 0.12 s wall on BBC ×1 on a quiet moment.
