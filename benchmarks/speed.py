@@ -711,8 +711,12 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   byte-identical index files (×1, compared file by file). What still grows is the parent: it holds
   the listing and manifest entry of every corpus file (a run that changes nothing peaks at 37 MB at
   ×1 and 151 MB at ×40, was 173 MB: about 1.3 KB per file), and the workers start as copies of it.
-  A worker's own memory is bounded by the largest chunk (12,000 passages), not by the corpus. Not
-  done: a manifest read from disk as it is needed rather than held whole.
+  A worker's own memory is bounded by the largest chunk (12,000 passages), not by the corpus. Tried
+  and not kept: workers started by a fork server (so they do not start as copies of the parent),
+  documents and known stems sent to them: more memory and slower, side by side (×1 RSS 160 -> 185
+  MB, PSS 109 -> 141 MB; ×10 RSS 318 -> 350 MB, PSS 259 -> 307 MB, 50.6 -> 55.1 s): each worker
+  then holds its own copy of the modules and the stems. Not done: a manifest read from disk as it
+  is needed rather than held whole.
 - **This run had another, slower machine than the a198a62 run** (an Intel Xeon; that run had an
   AMD EPYC), and the figures in the targets table that are times, not ratios, moved with it. The peers, whose code did not change, show it: naive Whoosh
   ×1 p50 4.14 -> 8.10 ms and build 6.4 -> 9.0 s, SQLite FTS5 ×40 p50 35.8 -> 63.7 ms and update
