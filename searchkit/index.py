@@ -846,10 +846,11 @@ class Index:
 
         A file that cannot be read is reported in ``IndexReport.skipped``; whatever the
         index held for it before is kept. Waits up to ``lock_timeout`` seconds for
-        another writer. Commits about every ``COMMIT_SECONDS`` of work, or after every
+        another writer. Commits after about ``COMMIT_SECONDS`` of work, once the next
+        chunk has gone to a worker (at most ``CHECKPOINT_WAIT`` later), or after every
         ``commit_every`` changed files when given, so a run that is killed keeps what
-        it did and the next run carries on. Sources named
-        in ``reindex`` are read again even if they look unchanged.
+        it did and the next run carries on. Sources named in ``reindex`` are read
+        again even if they look unchanged.
         """
         with write_lock(self.path, lock_timeout):
             return self._update(corpus, progress=progress, commit_every=commit_every, reindex=set(reindex))
