@@ -408,7 +408,8 @@ class _TermPool:
     sorts the distinct terms, not every posting, and yields what Whoosh's sorting
     pool yields (weights as floats, as Whoosh writes them). Held in memory, so only
     for bounded chunks, and compactly: a term's postings are records in one
-    bytearray, 8 bytes of document number, weight and value length, then the value.
+    bytearray, 8 bytes of document number, weight and value length (20 where the
+    weight is not a small whole number), then the value.
     A bytes object and a list slot per posting took twice the memory (a chunk of
     12,000 passages holds about two million postings).
     """
@@ -662,6 +663,9 @@ class ParallelWriter:
         self._jobs: list[tuple[Any, Any]] = []
         self._segments: list[Any] = []
         self._chunks = 0
+        # Started past the first chunk size: it goes on with a long build after a checkpoint,
+        # so its rest is worth the workers even before a chunk of its own has filled.
+        self._continues = chunk > CHUNK_PASSAGES
 
     @property
     def is_closed(self) -> bool:
@@ -696,9 +700,6 @@ class ParallelWriter:
             target=_index_chunk, args=(self._ix, self._options, docs, send, self._stemmer), daemon=True
         )
         worker.start()
-        # The worker has its own copy now; the Process object would keep this one alive
-        # until it is collected (two chunks of documents beside the next one filling).
-        docs.clear()
         send.close()
         self._jobs.append((worker, recv))
 
@@ -717,7 +718,7 @@ class ParallelWriter:
         base = self._base
         try:
             rest, self._buffer = self._buffer, []
-            if (self._jobs or self._segments) and len(rest) >= CHUNK_PASSAGES:
+            if (self._jobs or self._segments or self._continues) and len(rest) >= CHUNK_PASSAGES:
                 # A large rest (chunks grow) is shared out too, rather than written here alone.
                 size = -(-len(rest) // self._procs)
                 for start in range(0, len(rest), size):

@@ -4,6 +4,7 @@ filter, the parallel writer, the saved stem table and the lazy imports."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -251,3 +252,37 @@ def test_term_pool_yields_what_a_sorting_pool_yields() -> None:
             return [(f, t, d, struct.pack("<d", w), type(w), v, type(v)) for f, t, d, w, v in postings]
 
         assert exact(got) == exact(sorted(given, key=lambda p: (p[0], p[1], p[2])))
+
+
+@pytest.mark.skipif(index_module._fork_context() is None, reason="needs fork")
+def test_after_a_checkpoint_a_large_rest_still_goes_to_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The writer after a checkpoint starts with the chunk size reached; what it holds at
+    # its own commit, if that is at least a first chunk, is shared out, not written here.
+    parent = os.getpid()
+    written_here = [0]
+    per_commit: list[int] = []
+    add, commit = index_module._FastWriter.add_document, index_module.ParallelWriter.commit
+
+    def counting_add(self: object, **fields: object) -> None:
+        if os.getpid() == parent:
+            written_here[0] += 1
+        add(self, **fields)  # type: ignore[arg-type]
+
+    def counting_commit(self: index_module.ParallelWriter) -> None:
+        commit(self)
+        per_commit.append(written_here[0])
+        written_here[0] = 0
+
+    monkeypatch.setattr(index_module._FastWriter, "add_document", counting_add)
+    monkeypatch.setattr(index_module.ParallelWriter, "commit", counting_commit)
+    _segment_sizes_after_build(tmp_path, monkeypatch, files=24, paragraphs=4, chunk=3, commit_every=2)
+    assert len(per_commit) >= 10 and max(per_commit) < 3, per_commit
+
+
+@pytest.mark.skipif(index_module._fork_context() is None, reason="needs fork")
+def test_a_due_checkpoint_comes_even_when_no_chunk_fills(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Waiting for a chunk boundary is bounded: past CHECKPOINT_WAIT the commit comes anyway.
+    monkeypatch.setattr(index_module, "COMMIT_SECONDS", 0.0)
+    monkeypatch.setattr(index_module, "CHECKPOINT_WAIT", 0.0)
+    _segment_sizes_after_build(tmp_path, monkeypatch, files=6, paragraphs=1, chunk=10**6)
+    assert index_module._generation(tmp_path / "ix") >= 6
