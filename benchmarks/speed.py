@@ -707,7 +707,7 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   CPU per chunk); the parent lets go of a chunk's documents once a worker has them, and the worker
   drops each document once written; manifest entries are named tuples instead of a dict per file,
   and the file listing uses slotted records. Side by side, ×10 builds: peak RSS 499 -> 306 MB, PSS
-  429 -> 240 MB; this run against the a198a62 run: ×40 RSS 756 -> 492 MB, PSS 579 -> 350 MB, with
+  429 -> 240 MB; this run against the a198a62 run: ×40 RSS 756 -> 491 MB, PSS 579 -> 349 MB, with
   byte-identical index files (×1, compared file by file). What still grows is the parent: it holds
   the listing and manifest entry of every corpus file (a run that changes nothing peaks at 37 MB at
   ×1 and 151 MB at ×40, was 173 MB: about 1.3 KB per file), and the workers start as copies of it.
@@ -717,15 +717,24 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   MB, PSS 109 -> 141 MB; ×10 RSS 318 -> 350 MB, PSS 259 -> 307 MB, 50.6 -> 55.1 s): each worker
   then holds its own copy of the modules and the stems. Not done: a manifest read from disk as it
   is needed rather than held whole.
-- **This run had another, slower machine than the a198a62 run** (an Intel Xeon; that run had an
-  AMD EPYC), and the figures in the targets table that are times, not ratios, moved with it. The peers, whose code did not change, show it: naive Whoosh
-  ×1 p50 4.14 -> 8.10 ms and build 6.4 -> 9.0 s, SQLite FTS5 ×40 p50 35.8 -> 63.7 ms and update
-  0.62 -> 1.01 s, naive Whoosh cold start 0.126 -> 0.154 s. searchkit's query code did not change
-  between the runs; its update was measured again side by side on one ×40 index with the code before
-  this session's index changes: 1.32 s before, 1.28 s after (median of 4 each, same machine moment).
+- **Machines differ between runs.** The a198a62 run (2026-11-29 07:34) had an AMD EPYC; the
+  703266b run (10:35) and this one (cae4086, 11:16) an Intel Xeon, slower for everything here and
+  noisier: the peers' code did not change, yet naive Whoosh ×1 p50 was 4.14, 8.10 and 5.00 ms in
+  the three runs, SQLite FTS5 ×40 p50 35.8, 63.7 and 42.3 ms, naive Whoosh cold start 0.126, 0.154
+  and 0.106 s. Ratios within one run compare across runs; times do not. Side by side on one ×40
+  index, with the code before and after this session's index changes: one-article update 1.32 s
+  before, 1.28 s after (median of 4 each). Between the 703266b and cae4086 runs one fix went in:
+  after a checkpoint, the next writer shares out a rest of at least a first chunk's size instead of
+  writing it alone in the parent, which it did for everything after a build's last checkpoint
+  (searchkit ×10 build 73.8 -> 51.9 s and ×40 252 -> 213 s, while naive Whoosh went 135 -> 110 s
+  and 506 -> 462 s: part of it is the machine).
 - **Cold start** (`python -X importtime -m searchkit search ...`): Python ~20 ms, whoosh ~50-60 ms,
-  click ~20 ms, `searchkit.models` ~25 ms; nothing else heavy (no NLTK: query words come from the
-  index's `stems.json`; no ingesters, jsonlines or HTTP stack). 0.12 s wall on BBC ×1 on a quiet moment.
+  click ~10 ms, `searchkit.models` ~18 ms; nothing else heavy (no NLTK: query words come from the
+  index's `stems.json`; no ingesters, jsonlines or HTTP stack). 0.12 s wall on BBC ×1 on a quiet
+  moment of the EPYC machine; on the Xeon 0.17-0.21 s (this run 0.225 s, the naive Whoosh script
+  0.106 s). Of a cold search on ×1 (cProfile, 2026-11-29) the command itself is 44 ms: reading the
+  stems table 16 ms, highlights 9 ms (compiling the word pattern), the search 5 ms; the rest is
+  Python starting, importing (about 100 ms) and exiting.
 """
 
 
