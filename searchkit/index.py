@@ -662,7 +662,6 @@ class ParallelWriter:
         self._buffer: list[dict[str, Any]] = []
         self._jobs: list[tuple[Any, Any]] = []
         self._segments: list[Any] = []
-        self._chunks = 0
         # Started past the first chunk size: it goes on with a long build after a checkpoint,
         # so its rest is worth the workers even before a chunk of its own has filled.
         self._continues = chunk > CHUNK_PASSAGES
@@ -678,8 +677,8 @@ class ParallelWriter:
 
     @property
     def chunks(self) -> int:
-        """Chunks handed to workers so far."""
-        return self._chunks
+        """Chunks handed to workers so far (each is a job or, once collected, a segment)."""
+        return len(self._jobs) + len(self._segments)
 
     def delete_by_term(self, fieldname: str, text: str) -> int:
         return int(self._base.delete_by_term(fieldname, text))
@@ -687,7 +686,6 @@ class ParallelWriter:
     def add_document(self, **fields: Any) -> None:
         self._buffer.append(fields)
         if len(self._buffer) >= self._chunk:
-            self._chunks += 1
             self._dispatch(self._buffer)
             self._buffer = []
             self._chunk = min(self._chunk * CHUNK_GROWTH, max(CHUNK_MAX, self._chunk))
@@ -723,7 +721,7 @@ class ParallelWriter:
                 size = -(-len(rest) // self._procs)
                 for start in range(0, len(rest), size):
                     self._dispatch(rest[start : start + size])
-                rest.clear()
+                rest.clear()  # the workers have their copies: free these while waiting for them
             else:
                 for fields in rest:  # the rest, while the workers finish
                     base.add_document(**fields)
@@ -941,7 +939,8 @@ class Index:
                     writer.delete_by_term("source", file.source)
                     for doc_id in old.doc_ids:
                         owners.pop(doc_id, None)
-                chunks_before = writer.chunks if isinstance(writer, ParallelWriter) else -1
+                parallel = isinstance(writer, ParallelWriter)
+                chunks_before = writer.chunks if parallel else -1
                 doc_ids = self._add_articles(writer, read.articles, f"{read.digest} {meta_key}", owners, skipped)
                 # After the articles: a streamed file reports its bad lines as it is read.
                 skipped.extend(read.skipped)
@@ -959,7 +958,7 @@ class Index:
                 # commit has little left to write: passages still buffered become small
                 # segments of their own, which every search then pays for.
                 now = time.monotonic()
-                at_chunk = chunks_before < 0 or writer.chunks != chunks_before
+                at_chunk = not parallel or writer.chunks != chunks_before
                 if pending >= every or (
                     pending and now >= checkpoint_at and (at_chunk or now >= checkpoint_at + CHECKPOINT_WAIT)
                 ):
@@ -967,7 +966,7 @@ class Index:
                     self._save_manifest({**manifest, **new_manifest})
                     # Chunks go on at the size reached: starting again at the smallest
                     # after every checkpoint left a trail of small segments to search.
-                    writer, pending = self._writer(getattr(writer, "chunk", None)), 0
+                    writer, pending = self._writer(writer.chunk if parallel else None), 0
                     if commit_every is None:
                         checkpoint_at = time.monotonic() + COMMIT_SECONDS
             unreadable = [p.path for p in problems]
