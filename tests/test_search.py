@@ -63,6 +63,21 @@ def test_highlights_are_the_unstemmed_words(bundled_index: Path) -> None:
     assert marked & {"condemns", "condemned", "condemning", "condemn"}
 
 
+def test_each_hit_marks_only_its_own_words(tmp_path: Path) -> None:
+    # The hits of one search share one highlight pattern: a word form found in one
+    # hit must not be marked in another where it is part of a longer token.
+    corpus = tmp_path / "corpus"
+    write(corpus, "a.txt", "Oil\n\nThe oil price fell as oils flowed.")
+    write(corpus, "b.txt", "Markets\n\nOily rags, an oil-rich state and a spoil heap (oils).")
+    searchkit.build_index(corpus, tmp_path / "index")
+    hits = searchkit.search("oils", index=tmp_path / "index").hits
+    marked = {hit.doc_id: [hit.text[a:b] for a, b in hit.highlights] for hit in hits}
+    assert marked == {"a": ["oil", "oils"], "b": ["oil", "oils"]}
+    with searchkit.Searcher(tmp_path / "index") as searcher:
+        for hit in hits:
+            assert searcher.highlights(hit.text, {"oil"}) == hit.highlights
+
+
 def test_stop_words_alone_still_search(bundled_index: Path) -> None:
     assert searchkit.search("the who", index=bundled_index).hits
 
