@@ -24,7 +24,13 @@ __all__ = [
     "QueryError",
     "PassageNotFoundError",
     "EvaluationError",
+    "shown",
 ]
+
+
+def shown(query: str) -> str:
+    """A query as error messages show it: quoted, escaped, and cut short."""
+    return repr(query if len(query) <= 60 else query[:60] + "…")
 
 
 class SearchkitError(Exception):

@@ -1,0 +1,190 @@
+"""Whoosh queries for what searchkit does not score itself, and running them.
+
+Syntax queries are parsed and checked here; plain words become a Whoosh OR only
+when proximity, feedback or an unexpected index layout needs Whoosh's matchers;
+``collect_top`` runs such a query with duplicate texts dropped.
+
+The search layer imports this module only when a query needs it: Whoosh's query,
+parser and searching modules were about 20 ms of a cold ``searchkit search``
+(about 0.16 s in all), and plain words never use them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterable, Sequence
+
+from whoosh import qparser, query as wq
+from whoosh.collectors import WrappingCollector
+from whoosh.searching import TimeLimit
+
+from .errors import QueryError
+from .schema import FIELDS, SEARCH_FIELDS
+
+__all__ = ["parse_syntax", "words_query", "term_leaves", "expand", "collect_top"]
+
+#: Fuzzy terms (syntax mode) beyond these bounds take Whoosh minutes to expand.
+MAX_FUZZY_EDITS = 2
+MAX_FUZZY_CHARS = 40
+
+#: ``(field, word, boost)``: one clause of an OR of words.
+Leaf = tuple[str, str, float]
+
+
+def _walk(query: Any) -> Iterable[Any]:
+    """Every node of a parsed Whoosh query."""
+    stack = [query]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.children())
+
+
+def parse_syntax(text: str, schema: Any, shown: str) -> tuple[Any, set[str]]:
+    """``text`` in Whoosh's query language over ``schema``: the parsed query and the
+    words to highlight. ``shown`` is the query as error messages name it."""
+    parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema)
+    # Keep "foo:bar" as a field for the check below; by default Whoosh would quietly
+    # search the words "foo:bar" in the text.
+    parser.replace_plugin(qparser.FieldsPlugin(remove_unknown=False))
+    parser.add_plugin(qparser.FuzzyTermPlugin())
+    parser.remove_plugin_class(qparser.WildcardPlugin)
+    parser.add_plugin(qparser.PrefixPlugin())
+    try:
+        parsed = parser.parse(text)
+    except Exception as exc:  # the parser's errors have no common base class
+        raise QueryError(
+            f"query {shown} cannot be parsed ({type(exc).__name__}); check quotes and parentheses"
+        ) from None
+    nodes = list(_walk(parsed))
+    unknown = sorted({n.fieldname for n in nodes if getattr(n, "fieldname", None) not in (None, *FIELDS)})
+    if unknown:
+        raise QueryError(
+            f"query {shown} names unknown field(s) {', '.join(u if len(u) <= 30 else u[:30] + '…' for u in unknown[:5])}; "
+            f"use one of {', '.join(FIELDS)}, "
+            'or put the words in quotes ("a:b") to search for them'
+        )
+    for node in nodes:
+        if isinstance(node, wq.FuzzyTerm) and (
+            node.maxdist > MAX_FUZZY_EDITS or len(node.text) > MAX_FUZZY_CHARS
+        ):
+            # Whoosh expands fuzzy terms before searching: these would run for minutes.
+            raise QueryError(
+                f"query {shown}: fuzzy~ allows at most {MAX_FUZZY_EDITS} edits on words of at most "
+                f"{MAX_FUZZY_CHARS} characters; shorten {node.text[:20]!r}~{node.maxdist}"
+            )
+    if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
+        raise QueryError(f"query {shown} has nothing to search for; type some words")
+    terms = {t.decode() if isinstance(t, bytes) else str(t) for f, t in parsed.iter_all_terms() if f in SEARCH_FIELDS}
+    return parsed, terms
+
+
+def words_query(
+    leaves: Sequence[Leaf], pairs: Sequence[tuple[str, str]] = (), slop: int = 1, boost: float = 0.0
+) -> Any:
+    """An OR of ``leaves``, plus a phrase clause worth ``boost`` for each pair of
+    words standing within ``slop`` words of each other in a passage's text."""
+    clauses: list[Any] = [wq.Term(field, word, boost=weight) for field, word, weight in leaves]
+    clauses += [wq.Phrase("text", [first, second], slop=slop, boost=boost) for first, second in pairs]
+    return wq.Or(clauses)
+
+
+def term_leaves(query: Any) -> list[Leaf] | None:
+    """The clauses of ``query`` when it is an OR of single words, else None."""
+    if type(query) is not wq.Or or query.boost != 1.0:
+        return None
+    leaves = []
+    for clause in query.subqueries:
+        if type(clause) is not wq.Term:
+            return None
+        leaves.append((clause.fieldname, clause.text, float(clause.boost)))
+    return leaves or None
+
+
+def expand(query: Any, extra: Sequence[tuple[str, float]], rerank: bool) -> Any:
+    """``query`` with feedback terms ``(word, weight)`` on the passage text: only to
+    re-rank its passages (``rerank``), or also to find passages of their own."""
+    more = [wq.Term("text", word, boost=weight) for word, weight in extra]
+    if not rerank:
+        return wq.Or([query, *more])
+    return wq.AndMaybe(query, wq.Or(more))
+
+
+def _union_matchers(query: Any) -> Any:
+    """Give every OR of ``query`` Whoosh's union matcher.
+
+    For segments under 5,000 passages Whoosh picks an array matcher that preloads
+    every posting of every word, and inside another query (feedback's AndMaybe) it
+    reports the best score of its parts instead of their sum, so block skipping
+    drops true top hits. The union matcher skips blocks correctly and is faster.
+    """
+    for node in _walk(query):
+        if isinstance(node, wq.Or):
+            node.matcher_type = wq.Or.DEFAULT_MATCHER
+    return query
+
+
+class _UniqueTop(WrappingCollector):
+    """Whoosh's top-N collector keeping the best passage of each text, with an
+    optional deadline read from the clock between hits.
+
+    Duplicates are dropped while collecting (by each segment's text keys), so the
+    N best are N different texts in one pass, whatever the number of copies.
+    Whoosh's own time limit starts a timer thread per search and, in the main
+    thread, installs a SIGALRM handler that raises ``TimeLimit`` wherever the
+    program happens to be and replaces the host's handler.
+    """
+
+    def __init__(self, child: Any, text_keys: Callable[[Any], Any], deadline: float | None = None) -> None:
+        super().__init__(child)
+        # A time on the monotonic clock, fixed before the search: collect_matches runs
+        # once per segment, and all of them share one budget.
+        self._deadline = deadline
+        self._text_keys = text_keys
+        self.timedout = False
+        self._best: dict[int, tuple[float, int]] = {}
+        self._keys: Any = None
+
+    def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
+        self.child.prepare(top_searcher, q, context)
+        self.timedout = False
+        self._best = {}
+
+    def set_subsearcher(self, subsearcher: Any, offset: int) -> None:
+        super().set_subsearcher(subsearcher, offset)
+        self._keys = self._text_keys(subsearcher.reader())
+
+    def collect_matches(self) -> None:
+        child, keys, best, offset, deadline = self.child, self._keys, self._best, self.offset, self._deadline
+        for sub_docnum in child.matches():
+            if deadline is not None and time.monotonic() > deadline:
+                self.timedout = True
+                raise TimeLimit
+            key = keys[sub_docnum] if keys is not None else 0
+            if not key:
+                child.collect(sub_docnum)
+                continue
+            # child.matcher, not a copy: the top collector swaps in leaner matchers as it goes.
+            score = child.matcher.score()
+            held = best.get(key)
+            if held is not None:
+                if score <= held[0]:
+                    continue
+                child.remove(held[1])
+            best[key] = (score, offset + sub_docnum)
+            # Straight to the heap: collect() would score the passage a second time.
+            child._collect(offset + sub_docnum, score)
+
+
+def collect_top(
+    searcher: Any, query: Any, limit: int, deadline: float | None, text_keys: Callable[[Any], Any]
+) -> tuple[list[tuple[float, int]], bool]:
+    """``[(score, docnum)]`` of the ``limit`` best distinct passages for ``query``
+    by Whoosh's matchers, and whether ``deadline`` (monotonic clock) cut it short.
+    ``text_keys(segment reader)`` gives a segment's text key per passage, or None."""
+    collector = _UniqueTop(searcher.collector(limit=limit), text_keys, deadline)
+    try:
+        searcher.search_with_collector(_union_matchers(query), collector)
+    except TimeLimit:
+        pass
+    return [(hit.score, hit.docnum) for hit in collector.results()], collector.timedout
