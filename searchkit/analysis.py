@@ -16,7 +16,7 @@ from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 from whoosh.analysis.acore import Token
 from whoosh.analysis.analyzers import Analyzer
 
-__all__ = ["analyzer", "EnglishFilter", "StemmingFilter", "PossessiveFilter", "STOP_WORDS", "stem", "known_stems", "seed_stems", "TOKEN_PATTERN", "index_stems"]
+__all__ = ["analyzer", "EnglishFilter", "StemmingFilter", "PossessiveFilter", "STOP_WORDS", "stem", "known_stems", "seed_stems", "use_stem_table", "TOKEN_PATTERN", "index_stems"]
 
 #: Words, keeping inner apostrophes and dots ("don't", "U.S.") together.
 TOKEN_PATTERN = r"\w+(?:['’.]\w+)*"
@@ -38,6 +38,8 @@ _STEM_CACHE: dict[str, dict[str, str]] = {}
 #: token as written → stem; ``_STEM_CACHE`` (what is saved with an index) is keyed by the normalised word.
 _RAW_CACHE: dict[str, dict[str, str]] = {}
 _STEMMERS: dict[str, Callable[[str], str]] = {}
+#: stemmer → index folder → its saved word → stem table's lookup.
+_TABLES: dict[str, dict[str, Callable[[str], str | None]]] = {}
 
 
 def fold_accents(word: str) -> str:
@@ -72,11 +74,17 @@ def _load_stemmer(name: str) -> Callable[[str], str]:
 
 
 def stem(word: str, stemmer: str = "porter") -> str:
-    """The stem of one lower-case word, cached."""
+    """The stem of one lower-case word, cached; from a saved table where one has it."""
     cache = _STEM_CACHE.setdefault(stemmer, {})
     found = cache.get(word)
     if found is None:
-        found = cache[word] = _load_stemmer(stemmer)(word)
+        for lookup in _TABLES.get(stemmer, {}).values():
+            found = lookup(word)
+            if found is not None:
+                break
+        else:
+            found = _load_stemmer(stemmer)(word)
+        cache[word] = found
     return found
 
 
@@ -86,8 +94,14 @@ def known_stems(stemmer: str) -> dict[str, str]:
 
 
 def seed_stems(stemmer: str, stems: dict[str, str]) -> None:
-    """Fill the cache from a saved table so queries need not import NLTK."""
+    """Fill the cache from a saved table (before indexing: forked workers inherit it)."""
     _STEM_CACHE.setdefault(stemmer, {}).update(stems)
+
+
+def use_stem_table(stemmer: str, name: str, lookup: Callable[[str], str | None]) -> None:
+    """Look words up with ``lookup`` (a saved table, known as ``name``; a later one of
+    the same name replaces it) before stemming them, so queries need not import NLTK."""
+    _TABLES.setdefault(stemmer, {})[name] = lookup
 
 
 class PossessiveFilter(Filter):

@@ -3,11 +3,11 @@ filter, the parallel writer, the saved stem table and the lazy imports."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
@@ -54,7 +54,10 @@ def test_parallel_writer_ranks_exactly_like_one_process(corpus: Path, tmp_path: 
     queries = ["Chechnya", "human rights", "Senate resolution", "the", "war crimes court", "oil"]
     assert _results(tmp_path / "parallel", queries) == _results(tmp_path / "serial", queries)
     # Words stemmed in the workers reach the saved table, so searching needs no stemmer.
-    stems = json.loads((tmp_path / "parallel" / index_module.STEMS_FILE).read_text(encoding="utf-8"))["stems"]
+    table = index_module._read_stems(tmp_path / "parallel")
+    assert table is not None
+    stems = table.items()
+    assert all(table.get(word) == stemmed for word, stemmed in stems.items())
     passages = [p for a in searchkit.read_corpus(corpus) for p in searchkit.split_article(a)]
     words = {analysis._normalise(w) for p in passages for w in analysis.words(p.title + " " + p.text)}
     assert words <= set(stems)
@@ -286,3 +289,63 @@ def test_a_due_checkpoint_comes_even_when_no_chunk_fills(tmp_path: Path, monkeyp
     monkeypatch.setattr(index_module, "CHECKPOINT_WAIT", 0.0)
     _segment_sizes_after_build(tmp_path, monkeypatch, files=6, paragraphs=1, chunk=10**6)
     assert index_module._generation(tmp_path / "ix") >= 6
+
+
+def test_stems_table_round_trip_and_damage(tmp_path: Path) -> None:
+    stems = {"condemned": "condemn", "don't": "don't", "café": "café", "u.s": "u.s", "naïve": "naiv", "ǅemal": "ǅemal"}
+    stems.update({f"w{n}": f"s{n}" for n in range(1000)})
+    index_module._write_stems(tmp_path / index_module.STEMS_FILE, "porter", {**stems, "a\tb": "x", "\ud800": "y"})
+    table = index_module._read_stems(tmp_path)
+    assert table is not None and table.stemmer == "porter"
+    assert table.items() == stems  # words a file line cannot hold are left out
+    assert all(table.get(word) == stemmed for word, stemmed in stems.items())
+    assert [table.get(w) for w in ("condemn", "w10000", "w1 ", "\ud800", "")] == [None] * 5
+    raw = (tmp_path / index_module.STEMS_FILE).read_bytes()
+    (tmp_path / index_module.STEMS_FILE).write_bytes(raw[:-3])
+    assert index_module._read_stems(tmp_path) is None  # cut short: not used, words are stemmed again
+
+
+@pytest.fixture
+def fresh_stems() -> Iterator[Callable[[], None]]:
+    """Forget every stem in memory, as a new process would; and again after the test."""
+
+    def forget() -> None:
+        for cache in (analysis._STEM_CACHE, analysis._RAW_CACHE, analysis._TABLES):
+            cache.clear()
+
+    yield forget
+    forget()
+
+
+def test_an_update_keeps_the_saved_stems_of_earlier_runs(corpus: Path, tmp_path: Path, fresh_stems: Callable[[], None]) -> None:
+    index = tmp_path / "ix"
+    searchkit.build_index(corpus, index)
+    before = index_module._read_stems(index)
+    assert before is not None and "chechnya" in before.items()
+    fresh_stems()  # a new process: nothing in memory but the saved table
+    (corpus / "new.txt").write_text("Zeppelins\n\nThe zeppelins hovered over the harbour.\n", encoding="utf-8")
+    searchkit.build_index(corpus, index)
+    after = index_module._read_stems(index)
+    assert after is not None
+    assert before.items().items() <= after.items().items() and after.get("zeppelins") == "zeppelin"
+
+
+def test_an_index_with_the_old_json_stems_table_is_searched_with_it(
+    corpus: Path, tmp_path: Path, fresh_stems: Callable[[], None]
+) -> None:
+    import json
+
+    index = tmp_path / "ix"
+    searchkit.build_index(corpus, index)
+    table = index_module._read_stems(index)
+    assert table is not None
+    (index / index_module.STEMS_FILE).unlink()
+    old = {"stemmer": table.stemmer, "stems": {**table.items(), "chechnya": "sentinel"}}
+    (index / index_module.OLD_STEMS_FILE).write_text(json.dumps(old), encoding="utf-8")
+    fresh_stems()
+    searchkit.open_index(index).close()
+    assert analysis.stem("chechnya", table.stemmer) == "sentinel"  # read from the old table
+    # The next update that indexes something writes the new table and drops the old one.
+    (corpus / "new.txt").write_text("Zeppelins\n\nThe zeppelins hovered over the harbour.\n", encoding="utf-8")
+    searchkit.build_index(corpus, index)
+    assert (index / index_module.STEMS_FILE).exists() and not (index / index_module.OLD_STEMS_FILE).exists()
