@@ -73,7 +73,7 @@ class Settings:
     @property
     def analyzer_name(self) -> str:
         """The word-to-term function of the analysis: the stemmer, with "+fold" when
-        accents are folded first (the key of the stem caches and of ``stems.json``)."""
+        accents are folded first (the key of the stem caches and of the saved ``stems.table``)."""
         return self.stemmer + ("+fold" if self.fold_accents else "")
 
     def index_time(self) -> dict[str, Any]:
