@@ -454,19 +454,19 @@ class _Reading:
         return bool(self._ix.latest_generation() == self.ixreader.generation())
 
     def refresh(self) -> "_Reading":
-        """A reading of the latest commit, reusing the segments that did not change
-        (as Whoosh's ``Searcher.refresh``); this one must not be used after."""
-        self._forget()
-        return _Reading(self._ix, self.weighting, self._ix.reader(reuse=self.ixreader))
-
-    def _forget(self) -> None:
-        self.is_closed = True
-        if self._whoosh is not None:
-            self._whoosh.close()  # made with closereader=False: the reader stays open
+        """A reading of the latest commit; this one is closed. Whoosh's own refresh
+        (``reader(reuse=...)``) is not used: it keeps the old reader's segments and
+        their old deletions, so a long-lived searcher went on finding replaced and
+        removed passages, with the old statistics, and held more files each time."""
+        fresh = _Reading(self._ix, self.weighting)
+        self.close()
+        return fresh
 
     def close(self) -> None:
         if not self.is_closed:
-            self._forget()
+            self.is_closed = True
+            if self._whoosh is not None:
+                self._whoosh.close()  # made with closereader=False: it leaves the reader to this
             self.ixreader.close()
 
 
@@ -533,13 +533,7 @@ class Searcher:
                 reading.close()
             reading = _Reading(self.index.whoosh, _weighting(self.settings))
         elif not reading.up_to_date():
-            if reading.reader().segments() is None:
-                # An empty index's reader has no segments for a refresh to reuse (it
-                # raised TypeError on every later search): open a new reader instead.
-                reading.close()
-                reading = _Reading(self.index.whoosh, _weighting(self.settings))
-            else:
-                reading = reading.refresh()
+            reading = reading.refresh()
         self._local.reading = reading
         self._local.built = built
         # Keyed by a token of this thread's own, not its ident (a finished thread's
