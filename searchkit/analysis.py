@@ -9,6 +9,7 @@ word is met whose stem is not known yet.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from typing import Any, Callable, Iterable, Iterator
 
@@ -38,8 +39,12 @@ _STEM_CACHE: dict[str, dict[str, str]] = {}
 #: token as written → stem; ``_STEM_CACHE`` (what is saved with an index) is keyed by the normalised word.
 _RAW_CACHE: dict[str, dict[str, str]] = {}
 _STEMMERS: dict[str, Callable[[str], str]] = {}
-#: stemmer → index folder → its saved word → stem table's lookup.
-_TABLES: dict[str, dict[str, Callable[[str], str | None]]] = {}
+#: stemmer → ``(index folder, its saved word → stem table's lookup)``, newest last.
+#: Replaced, never changed in place: a search in another thread may be reading it.
+_TABLES: dict[str, tuple[tuple[str, Callable[[str], str | None]], ...]] = {}
+#: Tables kept per stemmer: each holds its file's bytes, and a process may open many indexes.
+MAX_STEM_TABLES = 8
+_TABLES_LOCK = threading.Lock()
 
 
 def fold_accents(word: str) -> str:
@@ -78,7 +83,7 @@ def stem(word: str, stemmer: str = "porter") -> str:
     cache = _STEM_CACHE.setdefault(stemmer, {})
     found = cache.get(word)
     if found is None:
-        for lookup in _TABLES.get(stemmer, {}).values():
+        for _, lookup in _TABLES.get(stemmer, ()):
             found = lookup(word)
             if found is not None:
                 break
@@ -100,8 +105,11 @@ def seed_stems(stemmer: str, stems: dict[str, str]) -> None:
 
 def use_stem_table(stemmer: str, name: str, lookup: Callable[[str], str | None]) -> None:
     """Look words up with ``lookup`` (a saved table, known as ``name``; a later one of
-    the same name replaces it) before stemming them, so queries need not import NLTK."""
-    _TABLES.setdefault(stemmer, {})[name] = lookup
+    the same name replaces it) before stemming them, so queries need not import NLTK.
+    The ``MAX_STEM_TABLES`` newest are kept (words of an older one are stemmed again)."""
+    with _TABLES_LOCK:
+        kept = [entry for entry in _TABLES.get(stemmer, ()) if entry[0] != name]
+        _TABLES[stemmer] = (*kept[max(0, len(kept) + 1 - MAX_STEM_TABLES) :], (name, lookup))
 
 
 class PossessiveFilter(Filter):

@@ -129,8 +129,9 @@ def _write_stems(path: Path, stemmer: str, stems: Mapping[str, str]) -> None:
     the few hundred words it meets instead of parsing the whole table (a JSON table
     of 30,000 words was 16 ms of a cold search, and grows with the vocabulary).
 
-    Layout: a JSON line (format, stemmer, bucket count), the buckets' end offsets as
-    little-endian 32-bit numbers, then each bucket's ``word<TAB>stem<LF>`` lines.
+    Layout: a JSON line (format, stemmer, bucket count, CRC-32 of the rest), the
+    buckets' end offsets as little-endian 32-bit numbers, then each bucket's
+    ``word<TAB>stem<LF>`` lines.
     """
     lines: list[list[bytes]] = [[] for _ in range(max(1, len(stems) // STEMS_PER_BUCKET))]
     for word, stemmed in stems.items():
@@ -145,8 +146,9 @@ def _write_stems(path: Path, stemmer: str, stems: Mapping[str, str]) -> None:
     ends = array("I", itertools.accumulate(len(bucket) for bucket in buckets))
     if sys.byteorder != "little":
         ends.byteswap()
-    head = json.dumps({"format": STEMS_FORMAT, "stemmer": stemmer, "buckets": len(buckets)}).encode() + b"\n"
-    _write_bytes(path, head + ends.tobytes() + b"".join(buckets))
+    body = ends.tobytes() + b"".join(buckets)
+    head = {"format": STEMS_FORMAT, "stemmer": stemmer, "buckets": len(buckets), "crc32": zlib.crc32(body)}
+    _write_bytes(path, json.dumps(head).encode() + b"\n" + body)
 
 
 class _StemTable:
@@ -162,8 +164,9 @@ class _StemTable:
         self._ends_at = line_end + 1
         self._data_at = self._ends_at + 4 * self._buckets
         self._raw = raw
-        if self._buckets < 1 or len(raw) != self._data_at + self._end(self._buckets - 1):
-            raise ValueError("stems table cut short")
+        # Checked whole, once: a damaged table would give wrong stems, or fail mid-search.
+        if self._buckets < 1 or zlib.crc32(memoryview(raw)[self._ends_at :]) != head["crc32"]:
+            raise ValueError("stems table damaged")
 
     def _end(self, bucket: int) -> int:
         return int(struct.unpack_from("<I", self._raw, self._ends_at + 4 * bucket)[0])
@@ -180,7 +183,10 @@ class _StemTable:
         if found < 0:
             return None
         value = found + len(key) + 2
-        return lines[value : lines.index(b"\n", value)].decode("utf-8")
+        try:
+            return lines[value : lines.index(b"\n", value)].decode("utf-8")
+        except ValueError:  # written by hand, CRC and all: the word is stemmed again
+            return None
 
     def items(self) -> dict[str, str]:
         text = self._raw[self._data_at :].decode("utf-8")
@@ -919,7 +925,10 @@ class Index:
         it) stem no word twice, and the table saved after holds the old words too."""
         table = _read_stems(self.path)
         if table is not None and table.stemmer == self.settings.analyzer_name:
-            analysis.seed_stems(table.stemmer, table.items())
+            try:
+                analysis.seed_stems(table.stemmer, table.items())
+            except ValueError:  # a table that passed the checks but cannot be read: stem again
+                pass
 
     def _save_manifest(self, files: Mapping[str, _Entry]) -> None:
         with _gc_paused():

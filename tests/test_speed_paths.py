@@ -301,8 +301,33 @@ def test_stems_table_round_trip_and_damage(tmp_path: Path) -> None:
     assert all(table.get(word) == stemmed for word, stemmed in stems.items())
     assert [table.get(w) for w in ("condemn", "w10000", "w1 ", "\ud800", "")] == [None] * 5
     raw = (tmp_path / index_module.STEMS_FILE).read_bytes()
-    (tmp_path / index_module.STEMS_FILE).write_bytes(raw[:-3])
-    assert index_module._read_stems(tmp_path) is None  # cut short: not used, words are stemmed again
+    at = raw.index(b"condemned\tcondemn\n") + len(b"condemned\tcon")
+    for damaged in (raw[:-3], raw[:at] + b"\xff" + raw[at + 1 :], raw.replace(b"condemned\tcondemn", b"condemnedXcondemn")):
+        (tmp_path / index_module.STEMS_FILE).write_bytes(damaged)
+        assert index_module._read_stems(tmp_path) is None  # not used: words are stemmed again
+
+
+def test_a_damaged_stems_table_costs_only_stemming_again(corpus: Path, tmp_path: Path, fresh_stems: Callable[[], None]) -> None:
+    index = tmp_path / "ix"
+    searchkit.build_index(corpus, index)
+    expected = [(h.passage_id, h.highlights) for h in searchkit.search("condemned Chechnya", index=index).hits]
+    table = index / index_module.STEMS_FILE
+    raw = table.read_bytes()
+    table.write_bytes(raw[:-40] + bytes(b ^ 0xFF for b in raw[-40:]))
+    fresh_stems()
+    assert [(h.passage_id, h.highlights) for h in searchkit.search("condemned Chechnya", index=index).hits] == expected
+    (corpus / "new.txt").write_text("Zeppelins\n\nThe zeppelins hovered over the harbour.\n", encoding="utf-8")
+    assert "new.txt" in searchkit.build_index(corpus, index).added
+    assert index_module._read_stems(index) is not None  # written afresh
+
+
+def test_stem_tables_in_memory_are_bounded_and_replaced_by_name(fresh_stems: Callable[[], None]) -> None:
+    for n in range(analysis.MAX_STEM_TABLES + 3):
+        analysis.use_stem_table("porter", f"/ix{n}", {f"word{n}": f"stem{n}"}.get)
+    analysis.use_stem_table("porter", "/ix5", {"word5": "again"}.get)
+    names = [name for name, _ in analysis._TABLES["porter"]]
+    assert len(names) == analysis.MAX_STEM_TABLES and names[-1] == "/ix5" and "/ix0" not in names
+    assert analysis.stem("word5") == "again" and analysis.stem("word10") == "stem10"
 
 
 @pytest.fixture
