@@ -852,6 +852,8 @@ class Index:
         self.settings = settings
         self._ix = ix
         self._manifest = _Manifest(path)
+        #: Words in the stem cache when it was last the same as the saved table (-1: unknown).
+        self._saved_stems = -1
 
     def __repr__(self) -> str:
         return f"Index({str(self.path)!r})"
@@ -917,18 +919,28 @@ class Index:
     def _save_stems(self) -> None:
         # A cache like the manifest: a missing or stale table only costs an NLTK import.
         stemmer = self.settings.analyzer_name
-        _write_stems(self.path / STEMS_FILE, stemmer, analysis.known_stems(stemmer))
+        known = analysis.known_stems(stemmer)
+        if len(known) == self._saved_stems:
+            return  # no word stemmed since the table was read: it holds them all (0.1 s at ×40)
+        _write_stems(self.path / STEMS_FILE, stemmer, known)
         (self.path / OLD_STEMS_FILE).unlink(missing_ok=True)  # replaced by the table above
+        self._saved_stems = len(known)
 
     def _seed_stems(self) -> None:
         """Before writing: every saved stem in memory, so that workers (forked with
         it) stem no word twice, and the table saved after holds the old words too."""
+        self._saved_stems = -1
         table = _read_stems(self.path)
         if table is not None and table.stemmer == self.settings.analyzer_name:
             try:
-                analysis.seed_stems(table.stemmer, table.items())
+                saved = table.items()
             except ValueError:  # a table that passed the checks but cannot be read: stem again
-                pass
+                return
+            analysis.seed_stems(table.stemmer, saved)
+            known = analysis.known_stems(table.stemmer)
+            # The cache only grows: if it is the table now, the same size later means no new word.
+            if len(known) == len(saved):
+                self._saved_stems = len(known)
 
     def _save_manifest(self, files: Mapping[str, _Entry]) -> None:
         with _gc_paused():

@@ -374,3 +374,18 @@ def test_an_index_with_the_old_json_stems_table_is_searched_with_it(
     (corpus / "new.txt").write_text("Zeppelins\n\nThe zeppelins hovered over the harbour.\n", encoding="utf-8")
     searchkit.build_index(corpus, index)
     assert (index / index_module.STEMS_FILE).exists() and not (index / index_module.OLD_STEMS_FILE).exists()
+
+
+def test_an_update_without_new_words_leaves_the_stems_table_alone(corpus: Path, tmp_path: Path, fresh_stems: Callable[[], None]) -> None:
+    index = tmp_path / "ix"
+    searchkit.build_index(corpus, index)
+    table = index / index_module.STEMS_FILE
+    written = (table.stat().st_ino, table.stat().st_mtime_ns)
+    fresh_stems()  # a new process
+    (corpus / "again.txt").write_text("Chechnya\n\nThe Chechnya report was condemned.\n", encoding="utf-8")
+    assert searchkit.build_index(corpus, index).added == ("again.txt",)
+    assert (table.stat().st_ino, table.stat().st_mtime_ns) == written  # every word was in it already
+    (corpus / "again.txt").write_text("Chechnya\n\nThe Chechnya report was condemned by zeppelins.\n", encoding="utf-8")
+    assert searchkit.build_index(corpus, index).updated == ("again.txt",)
+    saved = index_module._read_stems(index)
+    assert saved is not None and saved.get("zeppelins") == "zeppelin"
