@@ -707,6 +707,12 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   corpus 0.37 s (89,000 `stat` calls are 0.2 s of it), reading the manifest 0.13 s, the pass over
   89,000 unchanged files about 0.15 s, deleting and adding the article, committing and writing the
   journal about 0.1 s; Python start-up and imports (0.1 s) come on top of the figure above.
+  Since the stems table is read per word (see cold start), an update reads it whole before writing
+  (about 20 ms) and writes it only when it stemmed a new word (writing it is 50-80 ms). This run
+  measured 0.94 s at ×40; the a521346 run, at a slow moment of the machine, 1.43 s. Side by side
+  right after that run (one ×40 index copy each, 4 alternating one-article updates each), the code
+  before this session's changes took 0.76-1.32 s and a521346 0.90-1.40 s: listing the 89,000 files
+  is most of it, and it varies most from moment to moment.
 - **Peak memory** still grows with the corpus, by less (see the table: RSS counts the pages the
   forked workers share with their parent once per process, PSS splits them). Done on 2026-11-29: a
   worker's posting pool keeps each term's postings as records in one bytearray (8 bytes of document
@@ -715,10 +721,14 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   CPU per chunk); the parent lets go of a chunk's documents once a worker has them, and the worker
   drops each document once written; manifest entries are named tuples instead of a dict per file,
   and the file listing uses slotted records. Side by side, ×10 builds: peak RSS 499 -> 306 MB, PSS
-  429 -> 240 MB; this run against the a198a62 run: ×40 RSS 756 -> 491 MB, PSS 579 -> 349 MB, with
+  429 -> 240 MB; the cae4086 run against the a198a62 run: ×40 RSS 756 -> 491 MB, PSS 579 -> 349 MB, with
   byte-identical index files (×1, compared file by file). What still grows is the parent: it holds
   the listing and manifest entry of every corpus file (a run that changes nothing peaks at 37 MB at
   ×1 and 151 MB at ×40, was 173 MB: about 1.3 KB per file), and the workers start as copies of it.
+  Measured with tracemalloc at ×40 (89,000 files, 2026-11-29): the listing 26.5 MB (298 bytes a
+  file: path in the corpus, path on disk, size, time), the manifest 48.1 MB (540 bytes a file: its
+  key, hash, size, time, metadata hash and doc ids), the doc id index and the new manifest 3.8 MB
+  each; the rest of the peak is JSON parsing while the manifest is read.
   A worker's own memory is bounded by the largest chunk (12,000 passages), not by the corpus. Tried
   and not kept: workers started by a fork server (so they do not start as copies of the parent),
   documents and known stems sent to them: more memory and slower, side by side (×1 RSS 160 -> 185
@@ -726,16 +736,20 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   then holds its own copy of the modules and the stems. Not done: a manifest read from disk as it
   is needed rather than held whole.
 - **Machines differ between runs.** The a198a62 run (2026-11-29 07:34) had an AMD EPYC; the
-  703266b run (10:35) and this one (cae4086, 11:16) an Intel Xeon, slower for everything here and
-  noisier: the peers' code did not change, yet naive Whoosh ×1 p50 was 4.14, 8.10 and 5.00 ms in
-  the three runs, SQLite FTS5 ×40 p50 35.8, 63.7 and 42.3 ms, naive Whoosh cold start 0.126, 0.154
-  and 0.106 s. Ratios within one run compare across runs; times do not. Side by side on one ×40
-  index, with the code before and after this session's index changes: one-article update 1.32 s
-  before, 1.28 s after (median of 4 each). Between the 703266b and cae4086 runs one fix went in:
-  after a checkpoint, the next writer shares out a rest of at least a first chunk's size instead of
-  writing it alone in the parent, which it did for everything after a build's last checkpoint
-  (searchkit ×10 build 73.8 -> 51.9 s and ×40 252 -> 213 s, while naive Whoosh went 135 -> 110 s
-  and 506 -> 462 s: part of it is the machine).
+  703266b (10:35), cae4086 (11:16), a521346 (12:28) and 10a52a8 (12:58, this one) runs an Intel
+  Xeon, slower for everything here and noisier: the peers' code did not change, yet naive Whoosh ×1
+  p50 was 4.14, 8.10, 5.00, 5.19 and 8.74 ms in those runs and its ×1 build 6.9 s in the a521346
+  run, 11.8 s in this one; tantivy ×40 p50 was 1.30 ms in the a521346 run and 0.74 ms in this one.
+  Ratios within one run compare across runs; times do not. The a521346 run, half an hour before this
+  one with the same search code, missed two targets this run meets (×40 p50 20.3 ms, update 1.43 s);
+  side by side on one ×40 index right after it (two processes, alternating passes of the 200
+  queries), 6186d8a and a521346 both gave p50 18.9 ms. Between the 703266b and cae4086 runs one fix
+  went in: after a checkpoint, the next writer shares out a rest of at least a first chunk's size
+  instead of writing it alone in the parent, which it did for everything after a build's last
+  checkpoint (searchkit ×10 build 73.8 -> 51.9 s and ×40 252 -> 213 s, while naive Whoosh went
+  135 -> 110 s and 506 -> 462 s: part of it is the machine). Side by side on one ×40 index, with the
+  code before and after the index changes of cae4086: one-article update 1.32 s before, 1.28 s after
+  (median of 4 each).
 - **Cold start** (`python -X importtime` and cProfile of `searchkit search` on BBC ×1, 2026-11-29).
   Before this run's changes the command itself, after its imports, took about 45 ms: parsing the
   JSON stems table 16 ms, compiling a highlight pattern for each hit 5-9 ms, the search 5 ms; and
@@ -750,7 +764,7 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   0.158 -> 0.140 s (median of 30 each) with the first two changes, 0.233 -> 0.189 s (median of 40
   each, at a busier moment) with all three. The benchmark now compiles searchkit before timing it,
   as `pip install` does: an editable install under `PYTHONDONTWRITEBYTECODE` compiled every changed
-  module on every run (index.py: about 20 ms).
+  module on every run (index.py: about 20 ms). This run: 0.173 s, the naive Whoosh script 0.177 s.
 """
 
 
