@@ -167,6 +167,8 @@ class _StemTable:
         # Checked whole, once: a damaged table would give wrong stems, or fail mid-search.
         if self._buckets < 1 or zlib.crc32(memoryview(raw)[self._ends_at :]) != head["crc32"]:
             raise ValueError("stems table damaged")
+        if len(raw) != self._data_at + self._end(self._buckets - 1):
+            raise ValueError("stems table inconsistent")
 
     def _end(self, bucket: int) -> int:
         return int(struct.unpack_from("<I", self._raw, self._ends_at + 4 * bucket)[0])

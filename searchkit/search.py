@@ -405,9 +405,9 @@ class _Reading:
     (syntax, proximity, feedback, ``show``): its module imports Whoosh's query
     modules, which plain words never use."""
 
-    def __init__(self, ix: Any, weighting: Any, reader: Any = None) -> None:
+    def __init__(self, ix: Any, weighting: Any) -> None:
         self._ix = ix
-        self.ixreader = ix.reader() if reader is None else reader
+        self.ixreader = ix.reader()
         self.weighting = weighting
         self.schema = self.ixreader.schema
         self._doccount = self.ixreader.doc_count_all()
