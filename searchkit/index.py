@@ -159,8 +159,10 @@ class _StemTable:
         head = json.loads(raw[:line_end])
         if head.get("format") != STEMS_FORMAT:
             raise ValueError("not a stems table")
+        if type(head.get("buckets")) is not int or type(head.get("crc32")) is not int:
+            raise ValueError("stems table header damaged")
         self.stemmer = str(head["stemmer"])
-        self._buckets = int(head["buckets"])
+        self._buckets = head["buckets"]
         self._ends_at = line_end + 1
         self._data_at = self._ends_at + 4 * self._buckets
         self._raw = raw
@@ -199,7 +201,7 @@ def _read_stems(path: Path) -> _StemTable | None:
     """The index's stems table, or None where there is none or it is damaged."""
     try:
         return _StemTable((path / STEMS_FILE).read_bytes())
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, struct.error):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, struct.error, RecursionError):
         return None
 
 

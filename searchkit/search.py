@@ -414,6 +414,7 @@ class _Reading:
         self._idf_cache: dict[tuple[str, Any], float] = {}
         self._whoosh: Any = None
         self.is_closed = False
+        self._closing = threading.Lock()
 
     def reader(self) -> Any:
         return self.ixreader
@@ -463,11 +464,15 @@ class _Reading:
         return fresh
 
     def close(self) -> None:
-        if not self.is_closed:
+        # Under a lock: Searcher.close() in one thread and a refresh or the thread's
+        # finalizer in another may both close it, and Whoosh raises on a second close.
+        with self._closing:
+            if self.is_closed:
+                return
             self.is_closed = True
-            if self._whoosh is not None:
-                self._whoosh.close()  # made with closereader=False: it leaves the reader to this
-            self.ixreader.close()
+        if self._whoosh is not None:
+            self._whoosh.close()  # made with closereader=False: it leaves the reader to this
+        self.ixreader.close()
 
 
 class Searcher:
@@ -507,11 +512,16 @@ class Searcher:
         with self._open_lock:
             readings = list(self._open.values())
             self._open.clear()  # in place: the threads' finalizers hold this dict
-        for reading in readings:
-            reading.close()
-        self._local.reading = None
-        if self._owns_index:
-            self.index.close()
+        try:
+            for reading in readings:
+                try:
+                    reading.close()
+                except Exception:  # a search still running in another thread may hold it:
+                    pass  # the other readings and the index are closed all the same
+        finally:
+            self._local.reading = None
+            if self._owns_index:
+                self.index.close()
 
     def _built(self) -> tuple[int, int] | None:
         """Which build of the index folder this is: its settings file is rewritten only

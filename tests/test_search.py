@@ -445,3 +445,40 @@ def test_a_long_lived_searcher_sees_each_update_as_a_new_one_does(tmp_path: Path
             assert found(kept) == found(fresh)
         held = open_index_files()
         assert all(os.path.exists(path) for path in held), held  # no file of a merged-away segment
+
+
+def test_close_closes_the_index_even_when_a_reading_fails_to_close(tmp_path: Path) -> None:
+    # A search running in another thread while the searcher is closed can make closing
+    # its reading raise inside Whoosh: the other readings and the index still close.
+    import threading
+
+    corpus = tmp_path / "corpus"
+    write(corpus, "a.txt", "Zebras\n\nThe zebra walked along the harbour quietly.")
+    searchkit.build_index(corpus, tmp_path / "ix")
+    searcher = searchkit.Searcher(tmp_path / "ix")
+    searcher.search("zebra")
+    ready, release = threading.Event(), threading.Event()
+
+    def work() -> None:
+        searcher.search("zebra")
+        ready.set()
+        release.wait(30)  # alive: its reading stays registered
+
+    other = threading.Thread(target=work)
+    other.start()
+    assert ready.wait(30)
+    readings = list(searcher._open.values())
+    assert len(readings) == 2
+
+    def fails() -> None:
+        raise RuntimeError("dictionary changed size during iteration")
+
+    readings[0].close = fails  # type: ignore[method-assign]
+    closed = []
+    searcher.index.close = lambda: closed.append(True)  # type: ignore[method-assign]
+    try:
+        searcher.close()
+    finally:
+        release.set()
+        other.join()
+    assert readings[1].is_closed and closed == [True]

@@ -302,7 +302,12 @@ def test_stems_table_round_trip_and_damage(tmp_path: Path) -> None:
     assert [table.get(w) for w in ("condemn", "w10000", "w1 ", "\ud800", "")] == [None] * 5
     raw = (tmp_path / index_module.STEMS_FILE).read_bytes()
     at = raw.index(b"condemned\tcondemn\n") + len(b"condemned\tcon")
-    for damaged in (raw[:-3], raw[:at] + b"\xff" + raw[at + 1 :], raw.replace(b"condemned\tcondemn", b"condemnedXcondemn")):
+    head, body = raw.split(b"\n", 1)
+    huge = head.replace(b'"buckets": ', b'"buckets": 1e400, "was": ')
+    for damaged in (
+        raw[:-3], raw[:at] + b"\xff" + raw[at + 1 :], raw.replace(b"condemned\tcondemn", b"condemnedXcondemn"),
+        huge + b"\n" + body, b"[" * 100_000 + b"\n" + body,
+    ):
         (tmp_path / index_module.STEMS_FILE).write_bytes(damaged)
         assert index_module._read_stems(tmp_path) is None  # not used: words are stemmed again
 
