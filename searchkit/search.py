@@ -102,8 +102,8 @@ class _ThreadToken:
 def _close_thread_reading(readings: dict[int, Any], lock: threading.Lock, key: int) -> None:
     with lock:
         reading = readings.pop(key, None)
-    if reading is not None and not reading.is_closed:
-        reading.close()
+    if reading is not None:
+        reading.close()  # once only, whoever else closes it
 
 
 #: Top-level searcher -> field -> average field length (Whoosh sums it over every
@@ -539,8 +539,8 @@ class Searcher:
         # A rebuild may change what the reader was opened for (the recorded
         # settings): a new build gets a new reader, not a refreshed one.
         if reading is None or reading.is_closed or getattr(self._local, "built", None) != built:
-            if reading is not None and not reading.is_closed:  # close() may have closed it from another thread
-                reading.close()
+            if reading is not None:
+                reading.close()  # a no-op where close() in another thread got there first
             reading = _Reading(self.index.whoosh, _weighting(self.settings))
         elif not reading.up_to_date():
             reading = reading.refresh()
@@ -676,21 +676,18 @@ class Searcher:
         (``_Words`` or a parsed Whoosh query), and whether the time limit cut it short."""
         deadline = None if time_limit is None else time.monotonic() + time_limit
         if isinstance(query, _Words):
-            exact = _exact_top(reading, query.leaves, limit, deadline)
-            if exact is not None:
-                return exact
-            from .query import words_query
-
-            query = words_query(query.leaves)  # an index this does not score: Whoosh's matchers do
+            leaves: Sequence[tuple[str, str, float]] | None = query.leaves
         else:
             from .query import term_leaves
 
             leaves = term_leaves(query)
-            exact = None if leaves is None else _exact_top(reading, leaves, limit, deadline)
-            if exact is not None:
-                return exact
-        from .query import collect_top
+        exact = None if leaves is None else _exact_top(reading, leaves, limit, deadline)
+        if exact is not None:
+            return exact
+        from .query import collect_top, words_query
 
+        if isinstance(query, _Words):  # an index this does not score: Whoosh's matchers do
+            query = words_query(query.leaves)
         return collect_top(reading.whoosh(), query, limit, deadline, lambda reader: _column(reader, TEXT_KEY))
 
     def search_batch(

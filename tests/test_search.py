@@ -229,7 +229,6 @@ def test_time_limit_is_one_budget_for_all_segments(corpus: Path, tmp_path: Path,
     import time as real_time
     import types
 
-    index_module = sys.modules["searchkit.index"]
     search_module = sys.modules["searchkit.search"]
     for n in range(6):
         write(corpus, f"z{n}.txt", f"Zeppelin {n}\n\nA zeppelin number {n} flew over the harbour.\n")
