@@ -17,7 +17,7 @@ from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
 from whoosh.analysis.acore import Token
 from whoosh.analysis.analyzers import Analyzer
 
-__all__ = ["analyzer", "EnglishFilter", "StemmingFilter", "PossessiveFilter", "STOP_WORDS", "stem", "known_stems", "seed_stems", "use_stem_table", "TOKEN_PATTERN", "index_stems"]
+__all__ = ["analyzer", "StemCache", "stem_cache", "EnglishFilter", "StemmingFilter", "PossessiveFilter", "STOP_WORDS", "stem", "known_stems", "seed_stems", "use_stem_table", "TOKEN_PATTERN", "index_stems", "normalise"]
 
 #: Words, keeping inner apostrophes and dots ("don't", "U.S.") together.
 TOKEN_PATTERN = r"\w+(?:['’.]\w+)*"
@@ -35,16 +35,84 @@ STOP_WORDS = frozenset(
     would you your yours yourself yourselves""".split()
 )
 
-_STEM_CACHE: dict[str, dict[str, str]] = {}
-#: token as written → stem; ``_STEM_CACHE`` (what is saved with an index) is keyed by the normalised word.
-_RAW_CACHE: dict[str, dict[str, str]] = {}
-_STEMMERS: dict[str, Callable[[str], str]] = {}
-#: stemmer → ``(index folder, its saved word → stem table's lookup)``, newest last.
-#: Replaced, never changed in place: a search in another thread may be reading it.
-_TABLES: dict[str, tuple[tuple[str, Callable[[str], str | None]], ...]] = {}
 #: Tables kept per stemmer: each holds its file's bytes, and a process may open many indexes.
 MAX_STEM_TABLES = 8
-_TABLES_LOCK = threading.Lock()
+
+
+class StemCache:
+    """Everything known of one stemmer's stems in this process: the stemmer itself
+    (NLTK, loaded only when a word is met that no cache or table knows), the stems
+    of normalised words (``words``: what is saved with an index), the stems of
+    tokens as written (``tokens``), and saved tables to look words up in.
+
+    Forked indexing workers inherit it; a search in another thread may be reading
+    the tables, so they are replaced, never changed in place.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        #: normalised word → stem: what an index saves, and what a worker sends back.
+        self.words: dict[str, str] = {}
+        #: token as written → stem (the analyzer's fast path).
+        self.tokens: dict[str, str] = {}
+        #: ``(index folder, its saved table's lookup)``, newest last.
+        self.tables: tuple[tuple[str, Callable[[str], str | None]], ...] = ()
+        self._stemmer: Callable[[str], str] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the stemmer itself (NLTK, for most) was needed in this process."""
+        return self._stemmer is not None
+
+    def stem(self, word: str) -> str:
+        """The stem of one normalised word: cached, else from a saved table, else stemmed."""
+        found = self.words.get(word)
+        if found is None:
+            for _, lookup in self.tables:
+                found = lookup(word)
+                if found is not None:
+                    break
+            else:
+                if self._stemmer is None:
+                    self._stemmer = _load_stemmer(self.name)
+                found = self._stemmer(word)
+            self.words[word] = found
+        return found
+
+    def token(self, text: str) -> str:
+        """The stem of one token as the tokenizer cut it (lower-cased and de-possessived first)."""
+        found = self.tokens.get(text)
+        if found is None:
+            found = self.tokens[text] = self.stem(normalise(text))
+        return found
+
+    def seed(self, stems: dict[str, str]) -> None:
+        """Take in stems from a saved table or a worker (before indexing: forked workers inherit them)."""
+        self.words.update(stems)
+
+    def use_table(self, name: str, lookup: Callable[[str], str | None]) -> None:
+        """Look words up with ``lookup`` (a saved table, known as ``name``; a later one of
+        the same name replaces it) before stemming them, so queries need not import NLTK.
+        The ``MAX_STEM_TABLES`` newest are kept (words of an older one are stemmed again)."""
+        with self._lock:
+            kept = [entry for entry in self.tables if entry[0] != name]
+            self.tables = (*kept[max(0, len(kept) + 1 - MAX_STEM_TABLES) :], (name, lookup))
+
+    def forget(self) -> None:
+        """Drop every stem and table, as a new process starts (the stemmer stays loaded)."""
+        self.words, self.tokens, self.tables = {}, {}, ()
+
+
+_CACHES: dict[str, StemCache] = {}
+
+
+def stem_cache(stemmer: str = "porter") -> StemCache:
+    """The process's ``StemCache`` for ``stemmer`` (an analyzer name such as "porter+fold")."""
+    cache = _CACHES.get(stemmer)
+    if cache is None:
+        cache = _CACHES.setdefault(stemmer, StemCache(stemmer))
+    return cache
 
 
 def fold_accents(word: str) -> str:
@@ -55,61 +123,44 @@ def fold_accents(word: str) -> str:
 
 
 def _load_stemmer(name: str) -> Callable[[str], str]:
-    if name not in _STEMMERS:
-        if name.endswith("+fold"):
-            base = _load_stemmer(name[: -len("+fold")])
-            _STEMMERS[name] = lambda word: base(fold_accents(word))
-        elif name == "none":
-            _STEMMERS[name] = lambda word: word
-        elif name == "porter":
-            from ._nltk import load
+    if name.endswith("+fold"):
+        base = _load_stemmer(name[: -len("+fold")])
+        return lambda word: base(fold_accents(word))
+    if name == "none":
+        return lambda word: word
+    if name == "porter":
+        from ._nltk import load
 
-            _STEMMERS[name] = load("nltk.stem.porter").PorterStemmer().stem
-        elif name == "snowball":
-            from nltk.stem.snowball import EnglishStemmer
+        return load("nltk.stem.porter").PorterStemmer().stem  # type: ignore[no-any-return]
+    if name == "snowball":
+        from nltk.stem.snowball import EnglishStemmer
 
-            _STEMMERS[name] = EnglishStemmer().stem
-        elif name == "lancaster":
-            from nltk.stem.lancaster import LancasterStemmer
+        return EnglishStemmer().stem  # type: ignore[no-any-return]
+    if name == "lancaster":
+        from nltk.stem.lancaster import LancasterStemmer
 
-            _STEMMERS[name] = LancasterStemmer().stem
-        else:
-            raise ValueError(f"unknown stemmer {name!r}")
-    return _STEMMERS[name]
+        return LancasterStemmer().stem  # type: ignore[no-any-return]
+    raise ValueError(f"unknown stemmer {name!r}")
 
 
 def stem(word: str, stemmer: str = "porter") -> str:
     """The stem of one lower-case word, cached; from a saved table where one has it."""
-    cache = _STEM_CACHE.setdefault(stemmer, {})
-    found = cache.get(word)
-    if found is None:
-        for _, lookup in _TABLES.get(stemmer, ()):
-            found = lookup(word)
-            if found is not None:
-                break
-        else:
-            found = _load_stemmer(stemmer)(word)
-        cache[word] = found
-    return found
+    return stem_cache(stemmer).stem(word)
 
 
 def known_stems(stemmer: str) -> dict[str, str]:
     """The word → stem cache for ``stemmer`` (read it to save it with an index)."""
-    return _STEM_CACHE.setdefault(stemmer, {})
+    return stem_cache(stemmer).words
 
 
 def seed_stems(stemmer: str, stems: dict[str, str]) -> None:
     """Fill the cache from a saved table (before indexing: forked workers inherit it)."""
-    _STEM_CACHE.setdefault(stemmer, {}).update(stems)
+    stem_cache(stemmer).seed(stems)
 
 
 def use_stem_table(stemmer: str, name: str, lookup: Callable[[str], str | None]) -> None:
-    """Look words up with ``lookup`` (a saved table, known as ``name``; a later one of
-    the same name replaces it) before stemming them, so queries need not import NLTK.
-    The ``MAX_STEM_TABLES`` newest are kept (words of an older one are stemmed again)."""
-    with _TABLES_LOCK:
-        kept = [entry for entry in _TABLES.get(stemmer, ()) if entry[0] != name]
-        _TABLES[stemmer] = (*kept[max(0, len(kept) + 1 - MAX_STEM_TABLES) :], (name, lookup))
+    """``StemCache.use_table`` for ``stemmer``."""
+    stem_cache(stemmer).use_table(name, lookup)
 
 
 class PossessiveFilter(Filter):
@@ -137,17 +188,17 @@ class StemmingFilter(Filter):
         return hash((type(self).__name__, self.stemmer))
 
     def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]
-        cache = _STEM_CACHE.setdefault(self.stemmer, {})
-        stemmer = self.stemmer
+        stems = stem_cache(self.stemmer)
+        cache = stems.words
         for token in tokens:
             if not token.stopped:
                 word = token.text
                 found = cache.get(word)
-                token.text = found if found is not None else stem(word, stemmer)
+                token.text = found if found is not None else stems.stem(word)
             yield token
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
     """What ``LowercaseFilter`` then ``PossessiveFilter`` make of one token."""
     text = text.lower().replace("’", "'")
     if text.endswith("'s") or text.endswith("s'"):
@@ -161,14 +212,12 @@ class EnglishFilter(StemmingFilter):
     token instead of three (analysis is a large part of indexing)."""
 
     def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:  # type: ignore[override]
-        stemmer = self.stemmer
-        cache = _RAW_CACHE.setdefault(stemmer, {})
+        stems = stem_cache(self.stemmer)
+        cache = stems.tokens
         for token in tokens:
             text = token.text
             found = cache.get(text)
-            if found is None:
-                found = cache[text] = stem(_normalise(text), stemmer)
-            token.text = found
+            token.text = found if found is not None else stems.token(text)
             yield token
 
 
@@ -178,13 +227,12 @@ _TOKEN_RE = re.compile(TOKEN_PATTERN)
 def index_stems(text: str, stemmer: str = "porter") -> list[str]:
     """The stems ``analyzer(stemmer)`` gives for ``text``, in token order, without
     Whoosh's token objects (the indexing fast path; shares ``EnglishFilter``'s cache)."""
-    cache = _RAW_CACHE.setdefault(stemmer, {})
+    stems = stem_cache(stemmer)
+    cache = stems.tokens
     out = []
     for token in _TOKEN_RE.findall(text):
         found = cache.get(token)
-        if found is None:
-            found = cache[token] = stem(_normalise(token), stemmer)
-        out.append(found)
+        out.append(found if found is not None else stems.token(token))
     return out
 
 

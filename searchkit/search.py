@@ -38,7 +38,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from .analysis import _RAW_CACHE, STOP_WORDS, TOKEN_PATTERN, _normalise, analyzer, stem, words
+from .analysis import STOP_WORDS, TOKEN_PATTERN, analyzer, stem_cache, words
 from .errors import PassageNotFoundError, QueryError, shown
 from .index import SETTINGS_FILE, Index, ensure_index, open_index, passage_from_fields
 from .models import Hit, Passage, PassageContext, SearchResults
@@ -745,15 +745,8 @@ class Searcher:
             return [()] * len(texts)
         # The analyzer's tokens and stems without building a Token per word:
         # highlighting ten passages per query was a tenth of a query's time.
-        stemmer = self.settings.analyzer_name
-        cache = _RAW_CACHE.setdefault(stemmer, {})
-        matched: set[str] = set()
-        for word in set(itertools.chain.from_iterable(_TOKEN_RE.findall(text) for text in texts)):
-            found = cache.get(word)
-            if found is None:
-                found = cache[word] = stem(_normalise(word), stemmer)
-            if found in terms:
-                matched.add(word)
+        stem_of = stem_cache(self.settings.analyzer_name).token
+        matched = {word for word in set(itertools.chain.from_iterable(_TOKEN_RE.findall(text) for text in texts)) if stem_of(word) in terms}
         if not matched:
             return [()] * len(texts)
         pattern = _any_of(frozenset(matched))

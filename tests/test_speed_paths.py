@@ -14,6 +14,7 @@ from whoosh.analysis import LowercaseFilter, RegexTokenizer
 
 import searchkit
 from searchkit import analysis, index as index_module
+from searchkit.settings import STEMMERS
 
 TRICKY = (
     "Chechnya’s leaders' U.S. envoy didn't say 'no'. JAMES' O'Neill's ... x.y. ’s "
@@ -42,8 +43,7 @@ def test_parallel_writer_ranks_exactly_like_one_process(corpus: Path, tmp_path: 
     monkeypatch.setattr(index_module, "WRITER_PROCS", 2)
     monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 3)  # many workers, many segments
     monkeypatch.setattr(index_module, "CHUNK_MAX", 12)
-    analysis._STEM_CACHE.clear()
-    analysis._RAW_CACHE.clear()
+    analysis.stem_cache("porter").forget()
     parallel = searchkit.build_index(corpus, tmp_path / "parallel")
     assert parallel.passages == serial.passages and parallel.added == serial.added
     assert len(list((tmp_path / "parallel").glob("*.pst"))) > 2
@@ -59,7 +59,7 @@ def test_parallel_writer_ranks_exactly_like_one_process(corpus: Path, tmp_path: 
     stems = table.items()
     assert all(table.get(word) == stemmed for word, stemmed in stems.items())
     passages = [p for a in searchkit.read_corpus(corpus) for p in searchkit.split_article(a)]
-    words = {analysis._normalise(w) for p in passages for w in analysis.words(p.title + " " + p.text)}
+    words = {analysis.normalise(w) for p in passages for w in analysis.words(p.title + " " + p.text)}
     assert words <= set(stems)
 
 
@@ -330,7 +330,7 @@ def test_stem_tables_in_memory_are_bounded_and_replaced_by_name(fresh_stems: Cal
     for n in range(analysis.MAX_STEM_TABLES + 3):
         analysis.use_stem_table("porter", f"/ix{n}", {f"word{n}": f"stem{n}"}.get)
     analysis.use_stem_table("porter", "/ix5", {"word5": "again"}.get)
-    names = [name for name, _ in analysis._TABLES["porter"]]
+    names = [name for name, _ in analysis.stem_cache("porter").tables]
     assert len(names) == analysis.MAX_STEM_TABLES and names[-1] == "/ix5" and "/ix0" not in names
     assert analysis.stem("word5") == "again" and analysis.stem("word10") == "stem10"
 
@@ -340,8 +340,8 @@ def fresh_stems() -> Iterator[Callable[[], None]]:
     """Forget every stem in memory, as a new process would; and again after the test."""
 
     def forget() -> None:
-        for cache in (analysis._STEM_CACHE, analysis._RAW_CACHE, analysis._TABLES):
-            cache.clear()
+        for stemmer in STEMMERS:
+            analysis.stem_cache(stemmer).forget()
 
     yield forget
     forget()
