@@ -44,7 +44,7 @@ from . import __version__, analysis
 from .errors import CorpusError, IndexLockedError, IndexMismatchError, IndexNotFoundError
 from .models import Article, IndexReport, Passage, Skipped
 from .passages import split_article
-from .schema import SCHEMA_VERSION, TEXT_KEY, build_schema, text_key
+from .schema import SCHEMA_VERSION, build_schema, passage_document, passage_from_fields
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -457,44 +457,6 @@ def _merge_tiny(writer: Any, segments: list[Any]) -> list[Any]:
         writer.add_reader(reader)
         reader.close()
     return [seg for seg in live if seg not in merged]
-
-
-def _passage_document(passage: Passage, digest: str) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "passage_id": passage.passage_id,
-        "doc_id": passage.doc_id,
-        "source": passage.source,
-        "ordinal": passage.ordinal,
-        "start": passage.start,
-        "end": passage.end,
-        "title": passage.title,
-        "text": passage.text,
-        "content": f"{passage.title}\n{passage.text}",
-        "metadata": dict(passage.metadata),
-        # "<content sha256> <sidecar metadata hash>" of the file, for rebuilding the manifest.
-        "file_digest": digest,
-        TEXT_KEY: text_key(passage.text),
-    }
-    for key in ("author", "publisher", "date"):
-        value = passage.metadata.get(key)
-        if value:
-            doc[key] = value
-    return doc
-
-
-def passage_from_fields(fields: Mapping[str, Any]) -> Passage:
-    """A ``Passage`` from a stored Whoosh document."""
-    return Passage(
-        passage_id=fields["passage_id"],
-        doc_id=fields["doc_id"],
-        ordinal=fields["ordinal"],
-        title=fields["title"],
-        text=fields["text"],
-        source=fields["source"],
-        start=fields["start"],
-        end=fields["end"],
-        metadata=dict(fields.get("metadata") or {}),
-    )
 
 
 class _TermPool:
@@ -1148,7 +1110,7 @@ class Index:
             owners[article.doc_id] = article.source
             doc_ids.append(article.doc_id)
             for passage in split_article(article, self.settings):
-                writer.add_document(**_passage_document(passage, digest))
+                writer.add_document(**passage_document(passage, digest))
         return doc_ids
 
     def add_articles(self, articles: Iterable[Article], *, lock_timeout: float = LOCK_TIMEOUT) -> int:
@@ -1164,7 +1126,7 @@ class Index:
                 for article in articles:
                     writer.delete_by_term("doc_id", article.doc_id)
                     for passage in split_article(article, self.settings):
-                        writer.add_document(**_passage_document(passage, ""))
+                        writer.add_document(**passage_document(passage, ""))
                         count += 1
                 writer.commit()
             except BaseException:

@@ -1,4 +1,5 @@
-"""The Whoosh schema of a searchkit index, and its version.
+"""The Whoosh schema of a searchkit index, its version, and how a ``Passage`` is
+stored in it and read back.
 
 Bump ``SCHEMA_VERSION`` whenever a field changes: indexes built with another
 version are refused with a message that says how to rebuild them.
@@ -7,15 +8,20 @@ version are refused with a message that says how to rebuild them.
 from __future__ import annotations
 
 import hashlib
+from typing import Any, Mapping
 
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 
 from .analysis import TOKEN_PATTERN, analyzer
+from .models import Passage
 from .settings import Settings
 
-__all__ = ["SCHEMA_VERSION", "build_schema", "text_key", "FIELDS", "SEARCH_FIELDS", "TEXT_KEY"]
+__all__ = [
+    "SCHEMA_VERSION", "build_schema", "text_key", "FIELDS", "SEARCH_FIELDS", "TEXT_KEY",
+    "passage_document", "passage_from_fields",
+]
 
 SCHEMA_VERSION = 3
 
@@ -56,4 +62,43 @@ def build_schema(settings: Settings) -> Schema:
         # Search keeps one passage per text in a single pass (syndicated and
         # repeated paragraphs), reading this column instead of the stored text.
         text_key=COLUMN(NumericColumn("Q")),
+    )
+
+
+def passage_document(passage: Passage, digest: str) -> dict[str, Any]:
+    """The stored and indexed fields of ``passage``; ``digest`` is its file's
+    ``"<content sha256> <sidecar metadata hash>"``, kept to rebuild the manifest."""
+    doc: dict[str, Any] = {
+        "passage_id": passage.passage_id,
+        "doc_id": passage.doc_id,
+        "source": passage.source,
+        "ordinal": passage.ordinal,
+        "start": passage.start,
+        "end": passage.end,
+        "title": passage.title,
+        "text": passage.text,
+        "content": f"{passage.title}\n{passage.text}",
+        "metadata": dict(passage.metadata),
+        "file_digest": digest,
+        TEXT_KEY: text_key(passage.text),
+    }
+    for key in ("author", "publisher", "date"):
+        value = passage.metadata.get(key)
+        if value:
+            doc[key] = value
+    return doc
+
+
+def passage_from_fields(fields: Mapping[str, Any]) -> Passage:
+    """A ``Passage`` from a stored Whoosh document."""
+    return Passage(
+        passage_id=fields["passage_id"],
+        doc_id=fields["doc_id"],
+        ordinal=fields["ordinal"],
+        title=fields["title"],
+        text=fields["text"],
+        source=fields["source"],
+        start=fields["start"],
+        end=fields["end"],
+        metadata=dict(fields.get("metadata") or {}),
     )

@@ -40,9 +40,9 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .analysis import STOP_WORDS, TOKEN_PATTERN, analyzer, stem_cache, words
 from .errors import PassageNotFoundError, QueryError, shown
-from .index import SETTINGS_FILE, Index, ensure_index, open_index, passage_from_fields
+from .index import SETTINGS_FILE, Index, ensure_index, open_index
 from .models import Hit, Passage, PassageContext, SearchResults
-from .schema import TEXT_KEY
+from .schema import TEXT_KEY, passage_from_fields
 from .settings import Settings
 
 __all__ = ["Searcher", "search", "search_batch", "show", "parse_queries", "MAX_QUERY_CHARS", "MAX_LIMIT"]
