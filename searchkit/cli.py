@@ -159,17 +159,7 @@ def print_results(all_results: list[SearchResults], fmt: str, batch: bool) -> No
                 row = hit.to_dict()
                 writer.write({"query_id": results.query_id, **row} if batch else row)
         elif fmt == "json":
-            click.echo(
-                _dumps(
-                    {
-                        "query_id": results.query_id,
-                        "query": results.query,
-                        "timed_out": results.timed_out,
-                        "hits": [hit.to_dict() for hit in results.hits],
-                    }
-                ),
-                file=out,
-            )
+            click.echo(_dumps(results.to_dict()), file=out)
         else:  # trec: qid Q0 docno rank score tag
             qid = results.query_id or "1"
             for hit in results.hits:

@@ -18,6 +18,7 @@ from mcp.types import ToolAnnotations
 
 from . import Index, Searcher, __version__
 from .errors import SearchkitError
+from .search import open_searcher
 
 __all__ = ["create_server", "run", "MAX_LIMIT"]
 
@@ -34,7 +35,7 @@ INSTRUCTIONS = (
 
 def create_server(index: Index | Searcher | str | os.PathLike[str]) -> MCPServer:
     """The MCP server for ``index`` (an open ``Index``, a ``Searcher`` or a folder)."""
-    searcher = index if isinstance(index, Searcher) else Searcher(index)
+    searcher = open_searcher(index)
     server = MCPServer("searchkit", instructions=INSTRUCTIONS, version=__version__)
     # Both tools only read the index on this machine: clients may call them without asking.
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
@@ -52,11 +53,7 @@ def create_server(index: Index | Searcher | str | os.PathLike[str]) -> MCPServer
             results = searcher.search(query, limit=limit, syntax=syntax, time_limit=10.0)
         except SearchkitError as exc:
             raise ToolError(str(exc)) from None
-        return {
-            "query": results.query,
-            "timed_out": results.timed_out,
-            "hits": [hit.to_dict() for hit in results.hits],
-        }
+        return results.to_dict()
 
     @server.tool(annotations=read_only)
     def show_passage(passage_id: str) -> dict[str, Any]:

@@ -172,6 +172,16 @@ class SearchResults:
     def __getitem__(self, index: int) -> Hit:
         return self.hits[index]
 
+    def to_dict(self) -> dict[str, Any]:
+        """What every front-end sends: ``searchkit search --format json``, the HTTP
+        API's ``/search`` and the MCP ``search`` tool."""
+        return {
+            "query_id": self.query_id,
+            "query": self.query,
+            "timed_out": self.timed_out,
+            "hits": [hit.to_dict() for hit in self.hits],
+        }
+
 
 @dataclass(frozen=True)
 class PassageContext:

@@ -45,7 +45,7 @@ from .models import Hit, Passage, PassageContext, SearchResults
 from .schema import TEXT_KEY, passage_from_fields
 from .settings import Settings
 
-__all__ = ["Searcher", "search", "search_batch", "show", "parse_queries", "MAX_QUERY_CHARS", "MAX_LIMIT"]
+__all__ = ["Searcher", "search", "search_batch", "show", "open_searcher", "parse_queries", "MAX_QUERY_CHARS", "MAX_LIMIT"]
 
 #: Longer queries are refused: they are pasted documents, not questions.
 MAX_QUERY_CHARS = 10_000
@@ -857,3 +857,10 @@ def show(passage_id: str, *, index: str | os.PathLike[str] = "index") -> Passage
     """A passage by id, with its neighbours and citation."""
     with Searcher(index) as searcher:
         return searcher.show(passage_id)
+
+
+def open_searcher(index: Index | Searcher | str | os.PathLike[str]) -> Searcher:
+    """``index`` as a ``Searcher``, for front-ends (server, MCP, retrievers): one given
+    is shared as it is; an ``Index`` or a folder gets a ``Searcher`` of its own,
+    which the caller closes (``searcher is not index`` tells it so)."""
+    return index if isinstance(index, Searcher) else Searcher(index)

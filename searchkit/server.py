@@ -31,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 
 from . import Index, Searcher, __version__, source_text
 from .errors import CorpusError, PassageNotFoundError, QueryError, SearchkitError
+from .search import open_searcher
 
 __all__ = ["create_app", "serve", "openapi", "MAX_QUERY_CHARS", "MAX_LIMIT", "LOOPBACK_HOSTS"]
 
@@ -101,7 +102,7 @@ def create_app(
     answers 404. ``allowed_hosts`` are the Host header names served (``None`` or
     ``["*"]`` for any: only when binding to a public address on purpose).
     """
-    searcher = index if isinstance(index, Searcher) else Searcher(index)
+    searcher = open_searcher(index)
     corpus_path = Path(corpus) if corpus is not None else None
 
     def search(request: Request) -> Response:

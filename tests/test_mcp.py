@@ -51,7 +51,7 @@ def test_search_and_show_passage_over_stdio(built: Path, corpus: Path) -> None:
 
     assert not found.is_error
     data = found.structured_content
-    assert data["hits"] == [hit.to_dict() for hit in hits]
+    assert data == hits.to_dict()  # what the CLI's json and the HTTP API give, query_id included
     assert json.loads(found.content[0].text) == data  # the same, as text for clients without structured output
     first = data["hits"][0]
     assert "Pat Toomey" in first["text"] and first["citation"] == str(hits[0].citation)

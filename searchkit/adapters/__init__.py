@@ -9,10 +9,10 @@ Both put the same citation into each result's metadata (``hit_metadata``).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from .. import Hit, Index, Searcher
+from .. import Hit
+from ..search import open_searcher
 
 __all__ = ["hit_metadata", "open_searcher"]
 
@@ -36,8 +36,3 @@ def hit_metadata(hit: Hit) -> dict[str, Any]:
     }
     # The article's metadata never overrides the citation's own keys.
     return {**{k: v for k, v in hit.metadata.items() if k not in core}, **core}
-
-
-def open_searcher(index: Index | Searcher | str | os.PathLike[str]) -> Searcher:
-    """``index`` as a ``Searcher``: one given is shared, a folder or ``Index`` gets its own."""
-    return index if isinstance(index, Searcher) else Searcher(index)
