@@ -117,14 +117,7 @@ def create_app(
             )
         except QueryError as exc:
             return _error(400, str(exc))
-        return JSONResponse(
-            {
-                "query_id": results.query_id,
-                "query": results.query,
-                "timed_out": results.timed_out,
-                "hits": [hit.to_dict() for hit in results.hits],
-            }
-        )
+        return JSONResponse(results.to_dict())
 
     def passage(request: Request) -> Response:
         try:
