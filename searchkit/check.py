@@ -47,7 +47,7 @@ __all__ = ["check_index", "repair_index", "index_damage"]
 SAMPLE_PASSAGES = 32
 #: Posting lists are read whole while the postings files together stay under this
 #: size; past it, only each list's block header and the sampled terms are read.
-READ_POSTINGS_BYTES = 32 * 2**20
+READ_POSTINGS_BYTES = 8 * 2**20
 #: Whoosh's tag at the start of every postings block.
 _BLOCK_TAG = b"W3Bl"
 
@@ -195,7 +195,7 @@ def _terms_damage(
     reader: Any, segment: Any, terms: str, posts: str, posts_size: int, read_all: bool
 ) -> Iterator[tuple[str, str]]:
     """Every entry of the term table, and where it says its postings are."""
-    postfile = reader._terms._postfile
+    postfile, codec = reader._terms._postfile, reader._terms._codec
     doc_limit = segment.doc_count_all()
     try:
         problem = _hash_file_damage(reader._terms._tindex)
@@ -213,15 +213,21 @@ def _terms_damage(
                 if postfile.get(offset, 4) != _BLOCK_TAG:
                     yield posts, f"no postings block at byte {offset}, where {fieldname}:{text!r} starts"
                     return
-            if read_all or info.is_inlined():
-                try:
-                    ids = list(reader._terms.matcher(fieldname, text, reader.schema[fieldname].format).all_ids())
+            if info.is_inlined():
+                ids = list(info.inlined_postings()[0])
+            elif read_all:
+                try:  # from the entry in hand: a lookup by term would hash the key again
+                    matcher = codec.postings_reader(postfile, info, reader.schema[fieldname].format)
+                    ids = list(matcher.all_ids())
                 except Exception as exc:
                     yield posts, f"the postings of {fieldname}:{text!r} cannot be read ({_what(exc)})"
                     return
-                if len(ids) != info.doc_frequency() or ids != sorted(set(ids)) or (ids and not 0 <= ids[0] <= ids[-1] < doc_limit):
-                    yield posts, f"the postings of {fieldname}:{text!r} do not match the term table"
-                    return
+            else:
+                continue
+            if len(ids) != info.doc_frequency() or ids != sorted(set(ids)) or (ids and not 0 <= ids[0] <= ids[-1] < doc_limit):
+                where = terms if info.is_inlined() else posts  # a list of one passage lives in the term table
+                yield where, f"the postings of {fieldname}:{text!r} do not match the term table"
+                return
     except Exception as exc:  # a damaged hash table: lengths, offsets or keys
         yield terms, f"cannot be read through ({_what(exc)})"
 
