@@ -716,18 +716,21 @@ class Searcher:
     def show(self, passage_id: str) -> PassageContext:
         """The passage with id ``passage_id`` and its neighbours in the same article."""
         searcher = self._searcher()
-        fields = searcher.document(passage_id=passage_id)
-        if fields is None:
+        try:
+            fields = searcher.document(passage_id=passage_id)
+            passage = None if fields is None else passage_from_fields(fields)
+            neighbours = {} if passage is None else {
+                f["ordinal"]: passage_from_fields(f)
+                for f in searcher.documents(doc_id=passage.doc_id)
+                if f["source"] == passage.source and abs(f["ordinal"] - passage.ordinal) == 1
+            }
+        except Exception as exc:  # a term lookup or a stored passage in a damaged file
+            raise IndexDamagedError(self.index.path, f"{type(exc).__name__}: {exc}") from None
+        if passage is None:
             raise PassageNotFoundError(
                 f"no passage with id {passage_id!r} in the index at {self.index.path}; "
                 "take an id from search results (the index may have been rebuilt since)"
             )
-        passage = passage_from_fields(fields)
-        neighbours = {
-            f["ordinal"]: passage_from_fields(f)
-            for f in searcher.documents(doc_id=passage.doc_id)
-            if f["source"] == passage.source and abs(f["ordinal"] - passage.ordinal) == 1
-        }
         return PassageContext(passage, neighbours.get(passage.ordinal - 1), neighbours.get(passage.ordinal + 1))
 
     def _hit(self, rank: int, score: float, passage: Passage, highlights: tuple[tuple[int, int], ...]) -> Hit:

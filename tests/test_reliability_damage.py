@@ -115,6 +115,10 @@ def test_damage_is_found_reported_and_repaired(
             assert found.exit_code == 1 and len(lines) == 1 and lines[0].startswith("searchkit: error:")
             assert str(index) in lines[0] and "--rebuild" in lines[0]
 
+    shown = runner.invoke(main, ["show", fresh[0][0][0], "--index", str(index)])
+    assert not isinstance(shown.exception, Exception) or isinstance(shown.exception, SystemExit), shown.exception
+    assert shown.exit_code == 0 or len(shown.output.strip().splitlines()) == 1
+
     fix = ["check", "--repair"] if damage is truncate else ["index", "--rebuild"]
     fixed = runner.invoke(main, [*fix, "--corpus", str(corpus), "--index", str(index)])
     assert fixed.exit_code == 0, fixed.output
