@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 from .errors import (
     CorpusError,
     EvaluationError,
+    IndexDamagedError,
     IndexLockedError,
     IndexMismatchError,
     IndexNotFoundError,
@@ -54,6 +55,7 @@ __all__ = [
     "CorpusError",
     "IndexNotFoundError",
     "IndexMismatchError",
+    "IndexDamagedError",
     "IndexLockedError",
     "QueryError",
     "PassageNotFoundError",

@@ -4,6 +4,7 @@
     ├── CorpusError            a corpus folder or file cannot be read
     ├── IndexNotFoundError     there is no searchkit index at the given path
     ├── IndexMismatchError     the index was built with other settings or schema
+    ├── IndexDamagedError      an index file is damaged (truncated, overwritten)
     ├── IndexLockedError       another process is writing the index
     ├── QueryError             a query cannot be parsed or run
     ├── PassageNotFoundError   no passage has the given id
@@ -15,11 +16,14 @@ The library raises these; only the command line prints them.
 
 from __future__ import annotations
 
+import os
+
 __all__ = [
     "SearchkitError",
     "CorpusError",
     "IndexNotFoundError",
     "IndexMismatchError",
+    "IndexDamagedError",
     "IndexLockedError",
     "QueryError",
     "PassageNotFoundError",
@@ -47,6 +51,22 @@ class IndexNotFoundError(SearchkitError):
 
 class IndexMismatchError(SearchkitError):
     """The index on disk was built with other settings or another schema version."""
+
+
+class IndexDamagedError(SearchkitError):
+    """A file of the index is damaged (cut short, overwritten): the index has to be
+    repaired or rebuilt from its corpus; ``file`` names the file when it is known."""
+
+    def __init__(self, index: str | os.PathLike[str], detail: str, file: str | None = None) -> None:
+        self.index = str(index)
+        self.detail = detail
+        self.file = file
+        where = f"{file} of the index at {index}" if file else f"the index at {index}"
+        # The corpus is not known where searches run: the fix names the index only.
+        super().__init__(
+            f"{where} is damaged ({detail}); repair it: searchkit check --repair --index {index}, "
+            f"or rebuild it: searchkit index --rebuild --index {index}"
+        )
 
 
 class IndexLockedError(SearchkitError):

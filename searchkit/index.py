@@ -23,6 +23,7 @@ import json
 import mmap
 import os
 import pickle
+import re
 import struct
 import sys
 import time
@@ -41,7 +42,14 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import CLEAR, SegmentWriter
 
 from . import __version__, analysis
-from .errors import CorpusError, IndexLockedError, IndexMismatchError, IndexNotFoundError
+from .errors import (
+    CorpusError,
+    IndexDamagedError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    SearchkitError,
+)
 from .models import Article, IndexReport, Passage, Skipped
 from .passages import split_article
 from .schema import SCHEMA_VERSION, build_schema, passage_document, passage_from_fields
@@ -1166,8 +1174,13 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
         raise IndexNotFoundError(
             f"no searchkit index in {path}; build one with: searchkit index --index {path}"
         ) from None
-    except (OSError, ValueError) as exc:
-        raise IndexNotFoundError(f"{file} cannot be read ({exc}); rebuild with: searchkit index --rebuild") from None
+    except ValueError as exc:  # cut short or overwritten (UnicodeDecodeError is one too)
+        raise IndexDamagedError(path, f"not valid JSON: {exc}", SETTINGS_FILE) from None
+    except OSError as exc:
+        raise IndexNotFoundError(
+            f"{file} cannot be read ({exc.strerror or exc}); check its permissions, or rebuild: "
+            f"searchkit index --rebuild --index {path}"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise IndexNotFoundError(f"{file} is not a searchkit settings file; use another --index folder")
     rebuilding = data.pop("rebuilding", None)
@@ -1225,6 +1238,10 @@ def _open_whoosh(path: Path, schema: Any = None) -> Any:
     return _retrying(lambda: _FileIndex(_Storage(str(path)), schema=schema))
 
 
+def _toc_name(generation: int) -> str:
+    return f"_{whoosh.index._DEF_INDEX_NAME}_{generation}.toc"
+
+
 def _generation(path: Path) -> int:
     """The index's latest generation, from the file names alone (nothing unpickled)."""
     return int(whoosh.index.TOC._latest_generation(FileStorage(str(path)), whoosh.index._DEF_INDEX_NAME))
@@ -1251,20 +1268,28 @@ def _settings_record(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _start_rebuild(path: Path, settings: Settings) -> Index:
+def _start_rebuild(path: Path, settings: Settings) -> Index | None:
     """Get ready to replace the index in ``path`` in one commit; the caller holds its lock.
 
     Nothing changes on disk but a note in the settings file: the new settings hold
     from the next generation, the previous ones until then. Readers and a crash see
     the old index until the commit (``Index._update`` with ``fresh=True``), then the
-    new one whole.
+    new one whole. None when the old index cannot be opened (a damaged settings file
+    or table of contents): there is no old index left to keep serving meanwhile.
     """
-    previous = {k: v for k, v in _read_settings_file(path).items() if k != "format"}
+    try:
+        previous = {k: v for k, v in _read_settings_file(path).items() if k != "format"}
+        # Writers of this index (and forked workers) take the new schema, not the pickled one.
+        ix = _open_whoosh(path, build_schema(settings))
+    except IndexDamagedError:
+        return None
+    except SearchkitError:
+        raise
+    except Exception:  # Whoosh raises many kinds for a damaged table of contents
+        return None
     record = _settings_record(settings)
     record["rebuilding"] = {"generation": _generation(path) + 1, "previous": previous}
     _write_json(path / SETTINGS_FILE, record)
-    # Writers of this index (and forked workers) take the new schema, not the pickled one.
-    ix = _open_whoosh(path, build_schema(settings))
     return Index(path, ix, settings)
 
 
@@ -1299,9 +1324,14 @@ def open_index(path: str | os.PathLike[str] = "index", settings: Settings | None
     try:
         ix = _open_whoosh(path)
     except Exception as exc:  # Whoosh raises many kinds for a damaged folder
-        raise IndexNotFoundError(
-            f"the index at {path} cannot be opened ({type(exc).__name__}); "
-            f"rebuild it: searchkit index --rebuild --index {path}"
+        generation = _generation(path)
+        if generation < 0:  # no table of contents at all: a first build that never committed
+            raise IndexNotFoundError(
+                f"the index at {path} cannot be opened ({type(exc).__name__}); "
+                f"rebuild it: searchkit index --rebuild --index {path}"
+            ) from None
+        raise IndexDamagedError(
+            path, f"its table of contents cannot be read: {type(exc).__name__}", _toc_name(generation)
         ) from None
     _load_stems(path, settings.analyzer_name)
     return Index(path, ix, settings)
@@ -1326,8 +1356,30 @@ def _prepare_folder(path: Path) -> None:
     if path.exists() and not _is_empty_folder(path):
         if not path.is_dir():
             raise IndexNotFoundError(f"{path} is a file, not a folder; pass another --index")
-        _read_settings_file(path)  # refuse to overwrite a folder searchkit did not make
+        try:
+            _read_settings_file(path)  # refuse to overwrite a folder searchkit did not make
+        except IndexDamagedError:
+            # Its settings file is damaged: replaced only where nothing else could be
+            # lost, in a folder of nothing but the files an index is made of.
+            strangers = sorted(p.name for p in path.iterdir() if not _is_index_file(p.name))
+            if strangers:
+                raise IndexNotFoundError(
+                    f"{path / SETTINGS_FILE} is damaged and {path} also holds files that are not "
+                    f"part of an index ({', '.join(strangers[:3])}); move them away, or use another --index folder"
+                ) from None
     path.mkdir(parents=True, exist_ok=True)
+
+
+#: What an index folder holds: searchkit's files, Whoosh's tables of contents
+#: (_MAIN_<generation>.toc) and segment files (MAIN_<segment id>.<kind>), its lock.
+_INDEX_FILE = re.compile(
+    r"(searchkit\.json|manifest\.json|manifest\.journal|stems\.table|stems\.json|MAIN_WRITELOCK"
+    r"|_MAIN_\d+\.toc|MAIN_[a-z0-9]+(_\d+)?\.[A-Za-z0-9_.]+|\..*)"
+)
+
+
+def _is_index_file(name: str) -> bool:
+    return _INDEX_FILE.fullmatch(name) is not None
 
 
 def create_index(
@@ -1357,8 +1409,9 @@ def _create_locked(path: Path, settings: Settings) -> Index:
     """
     recorded = _settings_record(settings)
     storage = FileStorage(str(path))
-    if whoosh.index.exists_in(str(path)):
-        generation = whoosh.index.TOC._latest_generation(storage, whoosh.index._DEF_INDEX_NAME)
+    # From the file names, not by opening the index: its table of contents may be damaged.
+    generation = _generation(path)
+    if generation >= 0:
         whoosh.index.TOC(build_schema(settings), [], generation + 1).write(storage, whoosh.index._DEF_INDEX_NAME)
         ix = _open_whoosh(path)
         _write_json(path / SETTINGS_FILE, recorded)
@@ -1405,11 +1458,13 @@ def build_index(
     with write_lock(path, lock_timeout):
         # Decided under the lock: another process may have built the index meanwhile.
         fresh = rebuild and _has_index(path)
-        if fresh:
-            ix = _start_rebuild(path, settings or Settings())
-        elif not _has_index(path):
+        ix = _start_rebuild(path, settings or Settings()) if fresh else None
+        if ix is None and (fresh or not _has_index(path)):
+            # A rebuild over an index that cannot be opened starts from an empty one:
+            # readers see it fill as it commits, not the old one until the end.
+            fresh = False
             ix = _create_locked(path, settings or Settings())
-        else:
+        elif ix is None:
             ix = open_index(path, settings)
         with ix:
             return ix._update(corpus, progress=progress, commit_every=commit_every, reindex=set(reindex), fresh=fresh)

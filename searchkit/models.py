@@ -263,7 +263,9 @@ class CheckReport:
     indexed, indexed from an older version, or indexed but gone; ``mismatched``
     names passages whose text is no longer ``source_text(...)[start:end]``;
     ``unreadable`` are corpus entries that could not be read; ``settings`` says how
-    the index's settings or schema differ from what is asked.
+    the index's settings or schema differ from what is asked; ``damaged`` names
+    index files that are cut short or overwritten (``path`` is the file's name in
+    the index folder).
     """
 
     added: tuple[str, ...] = ()
@@ -272,17 +274,19 @@ class CheckReport:
     mismatched: tuple[Skipped, ...] = ()
     unreadable: tuple[Skipped, ...] = ()
     settings: tuple[str, ...] = ()
+    damaged: tuple[Skipped, ...] = ()
     files: int = 0
     passages: int = 0
 
     @property
     def ok(self) -> bool:
         """True when the index answers exactly for the corpus as it is now."""
-        return not (self.added or self.changed or self.deleted or self.mismatched or self.unreadable or self.settings)
+        return not (self.added or self.changed or self.deleted or self.mismatched or self.unreadable or self.settings or self.damaged)
 
     def problems(self) -> list[str]:
         """One line per problem, for people."""
-        lines = [f"settings: {s}" for s in self.settings]
+        lines = [f"damaged index file: {s}" for s in self.damaged]
+        lines += [f"settings: {s}" for s in self.settings]
         lines += [f"added since the last build: {s}" for s in self.added]
         lines += [f"changed since the last build: {s}" for s in self.changed]
         lines += [f"deleted since the last build: {s}" for s in self.deleted]
@@ -296,7 +300,7 @@ class CheckReport:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        for key in ("mismatched", "unreadable"):
+        for key in ("mismatched", "unreadable", "damaged"):
             out[key] = [{"path": s.path, "reason": s.reason} for s in getattr(self, key)]
         out["ok"] = self.ok
         return out

@@ -39,7 +39,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .analysis import STOP_WORDS, TOKEN_PATTERN, analyzer, stem_cache, words
-from .errors import PassageNotFoundError, QueryError, shown
+from .errors import IndexDamagedError, PassageNotFoundError, QueryError, shown
 from .index import SETTINGS_FILE, Index, ensure_index, open_index
 from .models import Hit, Passage, PassageContext, SearchResults
 from .schema import TEXT_KEY, passage_from_fields
@@ -538,12 +538,15 @@ class Searcher:
         built = self._built()
         # A rebuild may change what the reader was opened for (the recorded
         # settings): a new build gets a new reader, not a refreshed one.
-        if reading is None or reading.is_closed or getattr(self._local, "built", None) != built:
-            if reading is not None:
-                reading.close()  # a no-op where close() in another thread got there first
-            reading = _Reading(self.index.whoosh, _weighting(self.settings))
-        elif not reading.up_to_date():
-            reading = reading.refresh()
+        try:
+            if reading is None or reading.is_closed or getattr(self._local, "built", None) != built:
+                if reading is not None:
+                    reading.close()  # a no-op where close() in another thread got there first
+                reading = _Reading(self.index.whoosh, _weighting(self.settings))
+            elif not reading.up_to_date():
+                reading = reading.refresh()
+        except Exception as exc:  # opening reads every segment's term table: Whoosh fails many ways on a damaged one
+            raise IndexDamagedError(self.index.path, f"{type(exc).__name__}: {exc}") from None
         self._local.reading = reading
         self._local.built = built
         # Keyed by a token of this thread's own, not its ident (a finished thread's
@@ -665,8 +668,13 @@ class Searcher:
         try:
             top, timed_out = self._top(reading, parsed, limit, time_limit)
         except Exception as exc:  # a query Whoosh accepts but cannot run
+            if not syntax:  # plain words always run: only a damaged posting list or term fails them
+                raise IndexDamagedError(self.index.path, f"{type(exc).__name__}: {exc}") from None
             raise QueryError(f"query {query!r} cannot be run ({type(exc).__name__}: {exc})") from None
-        passages = [(score, passage_from_fields(reading.stored_fields(docnum))) for score, docnum in top]
+        try:
+            passages = [(score, passage_from_fields(reading.stored_fields(docnum))) for score, docnum in top]
+        except Exception as exc:  # pickle, zlib, struct errors: a damaged stored column
+            raise IndexDamagedError(self.index.path, f"a stored passage cannot be read: {type(exc).__name__}") from None
         spans = self._highlight_all([p.text for _, p in passages], terms if highlight else set())
         hits = [self._hit(rank, score, passage, found) for rank, ((score, passage), found) in enumerate(zip(passages, spans), 1)]
         return SearchResults(query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id)
@@ -708,18 +716,21 @@ class Searcher:
     def show(self, passage_id: str) -> PassageContext:
         """The passage with id ``passage_id`` and its neighbours in the same article."""
         searcher = self._searcher()
-        fields = searcher.document(passage_id=passage_id)
-        if fields is None:
+        try:
+            fields = searcher.document(passage_id=passage_id)
+            passage = None if fields is None else passage_from_fields(fields)
+            neighbours = {} if passage is None else {
+                f["ordinal"]: passage_from_fields(f)
+                for f in searcher.documents(doc_id=passage.doc_id)
+                if f["source"] == passage.source and abs(f["ordinal"] - passage.ordinal) == 1
+            }
+        except Exception as exc:  # a term lookup or a stored passage in a damaged file
+            raise IndexDamagedError(self.index.path, f"{type(exc).__name__}: {exc}") from None
+        if passage is None:
             raise PassageNotFoundError(
                 f"no passage with id {passage_id!r} in the index at {self.index.path}; "
                 "take an id from search results (the index may have been rebuilt since)"
             )
-        passage = passage_from_fields(fields)
-        neighbours = {
-            f["ordinal"]: passage_from_fields(f)
-            for f in searcher.documents(doc_id=passage.doc_id)
-            if f["source"] == passage.source and abs(f["ordinal"] - passage.ordinal) == 1
-        }
         return PassageContext(passage, neighbours.get(passage.ordinal - 1), neighbours.get(passage.ordinal + 1))
 
     def _hit(self, rank: int, score: float, passage: Passage, highlights: tuple[tuple[int, int], ...]) -> Hit:

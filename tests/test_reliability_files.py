@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -48,14 +49,20 @@ def hostile_corpus(root: Path) -> Path:
 @pytest.fixture
 def hostile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(searchkit.ingest, "MAX_ARTICLE_BYTES", 1000)
-    real_read_bytes = Path.read_bytes
+    real_read_bytes, real_open = Path.read_bytes, Path.open
 
     def read_bytes(self: Path) -> bytes:  # permission bits do not stop root, so refuse here
         if self.name == "unreadable.txt":
             raise PermissionError(13, "Permission denied", str(self))
         return real_read_bytes(self)
 
+    def path_open(self: Path, *args: Any, **kwargs: Any) -> Any:  # as read_file opens it (writing still works)
+        if self.name == "unreadable.txt" and "r" in (args[0] if args else kwargs.get("mode", "r")):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", path_open)
     return hostile_corpus(tmp_path)
 
 
@@ -103,11 +110,16 @@ def test_nothing_already_indexed_is_lost(tmp_path: Path, monkeypatch: pytest.Mon
     # Now: one file turns binary, one becomes unreadable, one vanishes mid-run.
     write(corpus, "keep.txt", b"\x00\x01binary now\x00")
     write(corpus, "later.txt", "Later\n\nA heron nested on the pier, and stayed.\n")
-    real_read_bytes = Path.read_bytes
+    real_read_bytes, real_open = Path.read_bytes, Path.open
     monkeypatch.setattr(
         Path, "read_bytes",
         lambda self: (_ for _ in ()).throw(PermissionError(13, "Permission denied")) if self.name == "later.txt"
         else real_read_bytes(self),
+    )
+    monkeypatch.setattr(
+        Path, "open",
+        lambda self, *a, **k: (_ for _ in ()).throw(PermissionError(13, "Permission denied")) if self.name == "later.txt"
+        else real_open(self, *a, **k),
     )
     write(corpus, "gone.txt", "Gone\n\nThe walrus left the bay, then came back.\n")
     report = searchkit.build_index(corpus, index, progress=lambda done, total: done == 1 and (corpus / "gone.txt").unlink())

@@ -335,10 +335,17 @@ def read_file(file: CorpusFile, metadata: Mapping[str, Mapping[str, str]] | None
             f"{file.source}: {file.size / 2**20:.0f} MB is too large for one article "
             f"(at most {MAX_ARTICLE_BYTES // 2**20} MB); split it into several files, or into lines of a .jsonl file"
         )
-    try:
-        data = file.path.read_bytes()
-    except OSError as exc:
-        raise _read_error(file.source, exc) from None
+    # The limits hold for what is read, not for the size listed: a file that grew
+    # since it was listed is read only up to one byte past its limit.
+    limit = STREAM_BYTES if suffix == ".jsonl" else MAX_ARTICLE_BYTES
+    data = _read_head(file, limit + 1)
+    if len(data) > limit:
+        if suffix == ".jsonl":
+            return _stream_jsonl(file, metadata)
+        raise CorpusError(
+            f"{file.source}: grew past {MAX_ARTICLE_BYTES // 2**20} MB after it was listed, too large for one "
+            "article; split it into several files, or into lines of a .jsonl file"
+        )
     digest = file_digest(data)
     text, warning = decode(data, file.source)
     warnings = (Skipped(file.source, warning),) if warning else ()
@@ -356,6 +363,15 @@ def read_file(file: CorpusFile, metadata: Mapping[str, Mapping[str, str]] | None
     else:
         articles, skipped = read_text_file(file.source, text, own)
     return FileRead(file, digest, tuple(articles), tuple(skipped), warnings)
+
+
+def _read_head(file: CorpusFile, size: int) -> bytes:
+    """At most ``size`` bytes from the start of ``file``."""
+    try:
+        with file.path.open("rb") as fh:
+            return fh.read(size)
+    except OSError as exc:
+        raise _read_error(file.source, exc) from None
 
 
 def read_corpus(corpus: str | os.PathLike[str]) -> Iterator[Article]:
