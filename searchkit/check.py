@@ -320,18 +320,11 @@ def _cache_damage(ix: Index, sources: set[str]) -> Iterator[tuple[str, str]]:
     """searchkit's own files: the manifest (and its journal) and the stems table."""
     folder = ix.path
     manifest = _Manifest(folder).load(ix.whoosh.latest_generation())
-    if manifest is None:
-        if not (folder / MANIFEST_FILE).exists():
-            yield MANIFEST_FILE, "missing"
-        else:
-            try:
-                json.loads((folder / MANIFEST_FILE).read_bytes())
-            except (OSError, ValueError):
-                yield MANIFEST_FILE, "cannot be read"
-                return
-            name = MANIFEST_JOURNAL if (folder / MANIFEST_JOURNAL).exists() else MANIFEST_FILE
-            yield name, "does not describe the index (damaged, or left by an interrupted update)"
-    else:
+    # A manifest that cannot be read or describes another generation (left by a
+    # kill between a commit and its write) is not used: it is rebuilt from the
+    # stored passages and rewritten by the next update. One that reads but names
+    # other files than the index holds would make an update add passages twice.
+    if manifest is not None:
         listed = {source for source, entry in manifest.items() if entry.doc_ids}
         if listed != sources:
             yield MANIFEST_FILE, (
