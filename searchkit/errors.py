@@ -6,6 +6,7 @@
     ├── IndexMismatchError     the index was built with other settings or schema
     ├── IndexLockedError       another process is writing the index
     ├── QueryError             a query cannot be parsed or run
+    ├── SearchUnavailableError the machine cannot run a search right now (files, memory)
     ├── PassageNotFoundError   no passage has the given id
     └── EvaluationError        a test collection cannot be read
 
@@ -22,6 +23,7 @@ __all__ = [
     "IndexMismatchError",
     "IndexLockedError",
     "QueryError",
+    "SearchUnavailableError",
     "PassageNotFoundError",
     "EvaluationError",
     "shown",
@@ -55,6 +57,11 @@ class IndexLockedError(SearchkitError):
 
 class QueryError(SearchkitError):
     """A query cannot be parsed or run."""
+
+
+class SearchUnavailableError(SearchkitError):
+    """A search failed for want of a resource (open files, memory) or because the
+    index files could not be read: not the query's fault, and it may pass."""
 
 
 class PassageNotFoundError(SearchkitError):
