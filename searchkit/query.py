@@ -146,10 +146,12 @@ class _UniqueTop(WrappingCollector):
         self.timedout = False
         self._best: dict[int, tuple[float, int]] = {}
         self._keys: Any = None
+        self._found = False
 
     def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
         self.child.prepare(top_searcher, q, context)
         self.timedout = False
+        self._found = False
         self._best = {}
 
     def set_subsearcher(self, subsearcher: Any, offset: int) -> None:
@@ -159,9 +161,12 @@ class _UniqueTop(WrappingCollector):
     def collect_matches(self) -> None:
         child, keys, best, offset, deadline = self.child, self._keys, self._best, self.offset, self._deadline
         for sub_docnum in child.matches():
-            if deadline is not None and time.monotonic() > deadline:
+            # Not before the first hit: a prefix* term may spend the time loading its
+            # words' postings, and an answer with no passages helps nobody.
+            if deadline is not None and self._found and time.monotonic() > deadline:
                 self.timedout = True
                 raise TimeLimit
+            self._found = True
             key = keys[sub_docnum] if keys is not None else 0
             if not key:
                 child.collect(sub_docnum)
