@@ -1265,7 +1265,8 @@ def _reset_maps_lock() -> None:
     _MAPS_LOCK = threading.Lock()  # a forked worker may inherit it held by another thread
 
 
-os.register_at_fork(after_in_child=_reset_maps_lock)
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_reset_maps_lock)
 
 
 def _release_map(key: tuple[str, int, int, int, int]) -> None:
