@@ -6,7 +6,7 @@
     ├── IndexMismatchError     the index was built with other settings or schema
     ├── IndexLockedError       another process is writing the index
     ├── QueryError             a query cannot be parsed or run
-    ├── SearchUnavailableError the machine cannot run a search right now (files, memory)
+    ├── SearchUnavailableError a search cannot run right now (open files, memory, a failure inside)
     ├── PassageNotFoundError   no passage has the given id
     └── EvaluationError        a test collection cannot be read
 
@@ -60,8 +60,8 @@ class QueryError(SearchkitError):
 
 
 class SearchUnavailableError(SearchkitError):
-    """A search failed for want of a resource (open files, memory) or because the
-    index files could not be read: not the query's fault, and it may pass."""
+    """A search failed for want of a resource (open files, memory), because the index
+    files could not be read, or inside searchkit: not the query's fault; it may pass."""
 
 
 class PassageNotFoundError(SearchkitError):

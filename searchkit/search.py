@@ -41,7 +41,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .analysis import _RAW_CACHE, STOP_WORDS, TOKEN_PATTERN, _normalise, analyzer, stem, words
-from .errors import PassageNotFoundError, QueryError, SearchUnavailableError, shown
+from .errors import PassageNotFoundError, QueryError, SearchkitError, SearchUnavailableError, shown
 from .index import SETTINGS_FILE, Index, ensure_index, open_index, passage_from_fields
 from .models import Hit, Passage, PassageContext, SearchResults
 from .schema import TEXT_KEY
@@ -96,17 +96,33 @@ def _column(reader: Any, name: str, length_of: str | None = None) -> Any:
 
 
 def _unavailable(exc: BaseException) -> SearchUnavailableError:
-    """The error for a search that failed for want of a resource, not for its query."""
+    """The error for a search that failed for want of a resource, or inside searchkit:
+    not for its query."""
     code = getattr(exc, "errno", None)
     if isinstance(exc, MemoryError) or code == errno.ENOMEM:
         what, fix = "out of memory", "retry in a moment, or give the process more memory"
     elif code in (errno.EMFILE, errno.ENFILE):
         what, fix = "too many open files", "retry in a moment, or raise the limit on open files (ulimit -n)"
-    else:
+    elif isinstance(exc, OSError):
         # strerror, not str(exc): that names the file, and the message may go to a web client.
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        what, fix = f"the index files cannot be read ({reason})", "retry in a moment; if it persists, run: searchkit check"
+        what = f"the index files cannot be read ({exc.strerror or type(exc).__name__})"
+        fix = "retry in a moment; if it persists, run: searchkit check"
+    else:
+        what = f"it failed inside searchkit ({type(exc).__name__})"
+        fix = "retry in a moment; if it persists, run: searchkit check, and report it"
     return SearchUnavailableError(f"the search cannot run right now: {what}; {fix}")
+
+
+@contextlib.contextmanager
+def _not_the_query() -> Iterator[None]:
+    """Whatever fails inside the search machinery, other than searchkit's own errors,
+    becomes a ``SearchUnavailableError``: a ``QueryError`` would blame the query."""
+    try:
+        yield
+    except SearchkitError:
+        raise
+    except Exception as exc:
+        raise _unavailable(exc) from exc
 
 
 class _ThreadToken:
@@ -724,16 +740,15 @@ class Searcher:
 
         Raises ``QueryError`` for a query that cannot be parsed or run, and
         ``SearchUnavailableError`` when the search fails for want of open files or
-        memory, or cannot read the index files: not the query's fault; retry later.
+        memory, cannot read the index files, or fails inside searchkit: not the
+        query's fault; retry later.
         """
         self._check(query, limit)
-        try:
+        with _not_the_query():
             parsed, terms = self._syntax_query(query) if syntax else self._plain_query(query)
             with self._held() as reading:
                 top, timed_out = self._top(reading, parsed, limit, time_limit)
                 passages = [(score, passage_from_fields(reading.stored_fields(docnum))) for score, docnum in top]
-        except (OSError, MemoryError) as exc:
-            raise _unavailable(exc) from None
         spans = self._highlight_all([p.text for _, p in passages], terms if highlight else set())
         hits = [self._hit(rank, score, passage, found) for rank, ((score, passage), found) in enumerate(zip(passages, spans), 1)]
         return SearchResults(query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id)
@@ -778,7 +793,7 @@ class Searcher:
 
     def show(self, passage_id: str) -> PassageContext:
         """The passage with id ``passage_id`` and its neighbours in the same article."""
-        try:
+        with _not_the_query():
             with self._held() as reading:
                 searcher = reading.whoosh()
                 fields = searcher.document(passage_id=passage_id)
@@ -794,8 +809,6 @@ class Searcher:
                     for f in searcher.documents(doc_id=passage.doc_id)
                     if f["source"] == passage.source and abs(f["ordinal"] - passage.ordinal) == 1
                 }
-        except (OSError, MemoryError) as exc:
-            raise _unavailable(exc) from None
         return PassageContext(passage, neighbours.get(passage.ordinal - 1), neighbours.get(passage.ordinal + 1))
 
     def _hit(self, rank: int, score: float, passage: Passage, highlights: tuple[tuple[int, int], ...]) -> Hit:

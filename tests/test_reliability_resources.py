@@ -153,6 +153,8 @@ def test_out_of_files_is_a_503_with_retry_after_not_a_400(searcher: searchkit.Se
         assert status == 503, body
         assert int({k.lower(): v for k, v in headers.items()}["retry-after"]) >= 1
         assert b"too many open files" in body and b"query" not in body
+        monkeypatch.setattr(searcher, "_top", _broken)
+        assert get(base + "/search?q=river")[0] == 503
         monkeypatch.undo()
         # Failing while opening a reader of a new commit (it was a 500)
         monkeypatch.setattr(searcher.index.whoosh, "reader", _out_of_files)
@@ -163,11 +165,19 @@ def test_out_of_files_is_a_503_with_retry_after_not_a_400(searcher: searchkit.Se
             assert "retry-after" in {k.lower() for k in headers}
 
 
+def _broken(*args: object, **kwargs: object) -> object:
+    raise RuntimeError("a bug inside searchkit")
+
+
 def test_library_and_cli_name_the_resource_not_the_query(searcher: searchkit.Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(searcher, "_top", _out_of_files)
     with pytest.raises(SearchUnavailableError, match="too many open files.*ulimit -n") as caught:
         searcher.search("river")
     assert not isinstance(caught.value, QueryError)
+    # Any other failure inside the search machinery is not the query's fault either.
+    monkeypatch.setattr(searcher, "_top", _broken)
+    with pytest.raises(SearchUnavailableError, match=r"inside searchkit \(RuntimeError\)"):
+        searcher.search("river", syntax=True)
     monkeypatch.setattr(searchkit.Searcher, "_top", _out_of_files)
     result = CliRunner().invoke(main, ["search", "river", "--index", str(searcher.index.path)])
     assert result.exit_code == 1
