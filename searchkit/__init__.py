@@ -22,6 +22,7 @@ from .errors import (
     PassageNotFoundError,
     QueryError,
     SearchkitError,
+    SearchUnavailableError,
 )
 from .models import Article, CheckReport, Citation, Hit, IndexReport, Passage, PassageContext, SearchResults, Skipped
 from .settings import Settings
@@ -56,6 +57,7 @@ __all__ = [
     "IndexNotFoundError",
     "IndexMismatchError",
     "IndexDamagedError",
+    "SearchUnavailableError",
     "IndexLockedError",
     "QueryError",
     "PassageNotFoundError",

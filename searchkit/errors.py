@@ -7,6 +7,7 @@
     ├── IndexDamagedError      an index file is damaged (truncated, overwritten)
     ├── IndexLockedError       another process is writing the index
     ├── QueryError             a query cannot be parsed or run
+    ├── SearchUnavailableError a search cannot run right now (open files, memory, a failure inside)
     ├── PassageNotFoundError   no passage has the given id
     └── EvaluationError        a test collection cannot be read
 
@@ -26,6 +27,7 @@ __all__ = [
     "IndexDamagedError",
     "IndexLockedError",
     "QueryError",
+    "SearchUnavailableError",
     "PassageNotFoundError",
     "EvaluationError",
     "shown",
@@ -75,6 +77,11 @@ class IndexLockedError(SearchkitError):
 
 class QueryError(SearchkitError):
     """A query cannot be parsed or run."""
+
+
+class SearchUnavailableError(SearchkitError):
+    """A search failed for want of a resource (open files, memory), because the index
+    files could not be read, or inside searchkit: not the query's fault; it may pass."""
 
 
 class PassageNotFoundError(SearchkitError):

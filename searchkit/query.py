@@ -11,12 +11,14 @@ parser and searching modules were about 20 ms of a cold ``searchkit search``
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any, Callable, Iterable, Sequence
 
-from whoosh import qparser, query as wq
+from whoosh import matching, qparser, query as wq
 from whoosh.collectors import WrappingCollector
-from whoosh.searching import TimeLimit
+from whoosh.query.wrappers import WrappingQuery
+from whoosh.searching import SearchContext, TimeLimit
 
 from .errors import QueryError
 from .schema import FIELDS, SEARCH_FIELDS
@@ -144,10 +146,12 @@ class _UniqueTop(WrappingCollector):
         self.timedout = False
         self._best: dict[int, tuple[float, int]] = {}
         self._keys: Any = None
+        self._found = False
 
     def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
         self.child.prepare(top_searcher, q, context)
         self.timedout = False
+        self._found = False
         self._best = {}
 
     def set_subsearcher(self, subsearcher: Any, offset: int) -> None:
@@ -157,9 +161,12 @@ class _UniqueTop(WrappingCollector):
     def collect_matches(self) -> None:
         child, keys, best, offset, deadline = self.child, self._keys, self._best, self.offset, self._deadline
         for sub_docnum in child.matches():
-            if deadline is not None and time.monotonic() > deadline:
+            # Not before the first hit: a prefix* term may spend the time loading its
+            # words' postings, and an answer with no passages helps nobody.
+            if deadline is not None and self._found and time.monotonic() > deadline:
                 self.timedout = True
                 raise TimeLimit
+            self._found = True
             key = keys[sub_docnum] if keys is not None else 0
             if not key:
                 child.collect(sub_docnum)
@@ -176,15 +183,112 @@ class _UniqueTop(WrappingCollector):
             child._collect(offset + sub_docnum, score)
 
 
+class _Budget:
+    """The time one search may spend expanding prefix, fuzzy and range terms into words."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.spent = False
+
+    def over(self) -> bool:
+        if not self.spent and time.monotonic() > self.deadline:
+            self.spent = True
+        return self.spent
+
+
+class _Bounded(WrappingQuery):
+    """A prefix*, fuzzy~ or range term whose expansion stops when its budget is spent.
+
+    Whoosh expands such a term in each segment before the first hit, making a matcher
+    per word (``a*`` is thousands of words: 4 s on BBC x10) and checking no clock; the
+    words found by then are searched, and the search is marked as cut short.
+    """
+
+    def __init__(self, child: Any, budget: _Budget) -> None:
+        super().__init__(child)
+        self.budget = budget
+
+    def _rewrap(self, child: Any) -> "_Bounded":
+        return _Bounded(child, self.budget)
+
+    def _words(self, reader: Any) -> Iterable[Any]:
+        for word in self.child._btexts(reader):
+            if self.budget.over():
+                return
+            if word:
+                yield word
+
+    def estimate_size(self, ixreader: Any) -> int:
+        # Only a weight for arranging Whoosh's tree of matchers; the child would expand every word for it.
+        fieldname = self.child.field()
+        return sum(ixreader.doc_frequency(fieldname, word) for word in itertools.islice(self._words(ixreader), 100))
+
+    def estimate_min_size(self, ixreader: Any) -> int:
+        fieldname = self.child.field()
+        return min((ixreader.doc_frequency(fieldname, w) for w in itertools.islice(self._words(ixreader), 100)), default=0)
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        # Whoosh's MultiTerm.matcher over the words expanded within the budget, so the
+        # hits and scores are Whoosh's whenever the budget is not spent. Each word's
+        # matcher (a term lookup, a postings reader, a scorer: the slow part) is made
+        # as the word is found, so the budget stops both.
+        child = self.child
+        fieldname = child.field()
+        if fieldname is None:
+            return matching.NullMatcher()
+        each = context
+        if child.constantscore:
+            each = context.set(weighting=None) if context else SearchContext(weighting=None)
+        words = []
+        for word in self._words(searcher.reader()):
+            term = _Made(fieldname, word, boost=child.boost)
+            term.made = wq.Term.matcher(term, searcher, each)
+            words.append(term)
+        if not words:
+            return matching.NullMatcher()
+        if len(words) == 1:
+            return wq.Term.matcher(words[0], searcher, context)
+        return wq.Or(words).matcher(searcher, each)
+
+
+class _Made(wq.Term):
+    """A word of an expansion with its matcher made already."""
+
+    made: Any = None
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        return self.made
+
+
+def _bound_expansions(query: Any, budget: _Budget) -> Any:
+    if isinstance(query, wq.MultiTerm):
+        return _Bounded(query, budget)
+    if isinstance(query, _Bounded) or query.is_leaf():
+        return query
+    return query.apply(lambda child: _bound_expansions(child, budget))
+
+
 def collect_top(
-    searcher: Any, query: Any, limit: int, deadline: float | None, text_keys: Callable[[Any], Any]
+    searcher: Any,
+    query: Any,
+    limit: int,
+    deadline: float | None,
+    text_keys: Callable[[Any], Any],
+    expand_by: float | None = None,
 ) -> tuple[list[tuple[float, int]], bool]:
     """``[(score, docnum)]`` of the ``limit`` best distinct passages for ``query``
     by Whoosh's matchers, and whether ``deadline`` (monotonic clock) cut it short.
-    ``text_keys(segment reader)`` gives a segment's text key per passage, or None."""
+    ``text_keys(segment reader)`` gives a segment's text key per passage, or None.
+    Prefix, fuzzy and range terms stop expanding into words at ``expand_by``
+    (``deadline`` if not given), so that some of the time is left to find hits."""
+    budget = None
+    if deadline is not None:
+        budget = _Budget(deadline if expand_by is None else min(expand_by, deadline))
+        query = _bound_expansions(query, budget)
     collector = _UniqueTop(searcher.collector(limit=limit), text_keys, deadline)
     try:
         searcher.search_with_collector(_union_matchers(query), collector)
     except TimeLimit:
         pass
-    return [(hit.score, hit.docnum) for hit in collector.results()], collector.timedout
+    timed_out = collector.timedout or (budget is not None and budget.spent)
+    return [(hit.score, hit.docnum) for hit in collector.results()], timed_out

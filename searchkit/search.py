@@ -16,19 +16,24 @@ released; no two hits of one list carry the same text.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
+import errno
 import functools
 import heapq
 import itertools
 import math
 import os
+import pickle
 import re
+import struct
 import sys
 import threading
 import time
 import weakref
+import zlib
 from array import array
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 # Whoosh's query, parser and searching modules are imported by .query, and only
 # when a query needs them: plain words are scored here, from Whoosh's readers.
@@ -39,7 +44,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .analysis import STOP_WORDS, TOKEN_PATTERN, analyzer, stem_cache, words
-from .errors import IndexDamagedError, PassageNotFoundError, QueryError, shown
+from .errors import IndexDamagedError, PassageNotFoundError, QueryError, SearchkitError, SearchUnavailableError, shown
 from .index import SETTINGS_FILE, Index, ensure_index, open_index
 from .models import Hit, Passage, PassageContext, SearchResults
 from .schema import TEXT_KEY, passage_from_fields
@@ -93,6 +98,45 @@ def _column(reader: Any, name: str, length_of: str | None = None) -> Any:
     return values
 
 
+#: What reading damaged index data raises (cut, overwritten or flipped bytes).
+_DATA_ERRORS = (ValueError, EOFError, KeyError, IndexError, OverflowError, struct.error, zlib.error, pickle.UnpicklingError)
+
+
+def _failure(exc: BaseException, index: os.PathLike[str] | str) -> SearchkitError:
+    """The error for a search that failed for want of a resource, on damaged index
+    data, or inside searchkit: never a ``QueryError``, which would blame the query."""
+    code = getattr(exc, "errno", None)
+    if isinstance(exc, MemoryError) or code == errno.ENOMEM:
+        what, fix = "out of memory", "retry in a moment, or give the process more memory"
+    elif code in (errno.EMFILE, errno.ENFILE):
+        what, fix = "too many open files", "retry in a moment, or raise the limit on open files (ulimit -n)"
+    elif isinstance(exc, OSError):
+        # strerror, not str(exc): that names the file, and the message may go to a web client.
+        what = f"the index files cannot be read ({exc.strerror or type(exc).__name__})"
+        fix = f"retry in a moment; if it persists, run: searchkit check --index {index}"
+    elif isinstance(exc, _DATA_ERRORS):
+        return IndexDamagedError(index, f"{type(exc).__name__}: {exc}")
+    else:
+        what = f"it failed inside searchkit ({type(exc).__name__})"
+        fix = (
+            f"if searchkit check --index {index} finds damage, rebuild it: searchkit index --rebuild "
+            f"--index {index}; otherwise report it"
+        )
+    return SearchUnavailableError(f"the search cannot run right now: {what}; {fix}")
+
+
+@contextlib.contextmanager
+def _not_the_query(index: os.PathLike[str] | str) -> Iterator[None]:
+    """Whatever fails inside the search machinery, other than searchkit's own errors,
+    becomes ``_failure``'s error for the index at ``index``."""
+    try:
+        yield
+    except SearchkitError:
+        raise
+    except Exception as exc:
+        raise _failure(exc, index) from exc
+
+
 class _ThreadToken:
     """Held in one thread's local storage only, so it is freed when the thread ends."""
 
@@ -102,6 +146,8 @@ class _ThreadToken:
 def _close_thread_reading(readings: dict[int, Any], lock: threading.Lock, key: int) -> None:
     with lock:
         reading = readings.pop(key, None)
+        if reading is not None:
+            reading.retired = True
     if reading is not None:
         reading.close()  # once only, whoever else closes it
 
@@ -405,10 +451,19 @@ class _Reading:
     (syntax, proximity, feedback, ``show``): its module imports Whoosh's query
     modules, which plain words never use."""
 
-    def __init__(self, ix: Any, weighting: Any) -> None:
+    def __init__(self, ix: Any, weighting: Any, built: tuple[int, int] | None = None) -> None:
         self._ix = ix
         self.ixreader = ix.reader()
         self.weighting = weighting
+        #: Which build and commit of the index this reads.
+        self.built = built
+        generation = self.ixreader.generation()
+        self.generation = -1 if generation is None else int(generation)  # None: an empty index
+        # Guarded by the Searcher's lock: searches using it now; superseded by a newer
+        # commit (closed when the last of them ends); closed or about to be.
+        self.users = 0
+        self.stale = False
+        self.retired = False
         self.schema = self.ixreader.schema
         self._doccount = self.ixreader.doc_count_all()
         self._idf_cache: dict[tuple[str, Any], float] = {}
@@ -452,20 +507,14 @@ class _Reading:
         return self._whoosh
 
     def up_to_date(self) -> bool:
+        # Whoosh's own refresh (``reader(reuse=...)``) is not used: it kept the old
+        # reader's segments and their old deletions, so a long-lived searcher went on
+        # finding replaced and removed passages, with the old statistics.
         return bool(self._ix.latest_generation() == self.ixreader.generation())
 
-    def refresh(self) -> "_Reading":
-        """A reading of the latest commit; this one is closed. Whoosh's own refresh
-        (``reader(reuse=...)``) is not used: it keeps the old reader's segments and
-        their old deletions, so a long-lived searcher went on finding replaced and
-        removed passages, with the old statistics, and held more files each time."""
-        fresh = _Reading(self._ix, self.weighting)
-        self.close()
-        return fresh
-
     def close(self) -> None:
-        # Under a lock: Searcher.close() in one thread and a refresh or the thread's
-        # finalizer in another may both close it, and Whoosh raises on a second close.
+        # Under a lock: Searcher.close(), a search that sees a newer commit and the
+        # thread's finalizer may each close it, and Whoosh raises on a second close.
         with self._closing:
             if self.is_closed:
                 return
@@ -512,6 +561,8 @@ class Searcher:
         with self._open_lock:
             readings = list(self._open.values())
             self._open.clear()  # in place: the threads' finalizers hold this dict
+            for reading in readings:
+                reading.retired = True
         try:
             for reading in readings:
                 try:
@@ -533,22 +584,40 @@ class Searcher:
         return (info.st_ino, info.st_mtime_ns)
 
     def _reading(self) -> _Reading:
-        """This thread's reading of the index, refreshed when the index has a new commit."""
-        reading = getattr(self._local, "reading", None)
-        built = self._built()
-        # A rebuild may change what the reader was opened for (the recorded
-        # settings): a new build gets a new reader, not a refreshed one.
+        """This thread's reading of the index, refreshed when the index has a new commit
+        (not held: searches hold theirs with ``_held``)."""
+        with self._held() as reading:
+            return reading
+
+    @contextlib.contextmanager
+    def _held(self) -> Iterator[_Reading]:
+        """This thread's reading, refreshed when the index has a new commit and held
+        for one use: another thread that sees a newer commit closes it only when idle."""
+        reading = self._acquire()
         try:
-            if reading is None or reading.is_closed or getattr(self._local, "built", None) != built:
-                if reading is not None:
-                    reading.close()  # a no-op where close() in another thread got there first
-                reading = _Reading(self.index.whoosh, _weighting(self.settings))
-            elif not reading.up_to_date():
-                reading = reading.refresh()
-        except Exception as exc:  # opening reads every segment's term table: Whoosh fails many ways on a damaged one
-            raise IndexDamagedError(self.index.path, f"{type(exc).__name__}: {exc}") from None
-        self._local.reading = reading
-        self._local.built = built
+            yield reading
+        finally:
+            with self._open_lock:
+                reading.users -= 1
+                closing = reading.users == 0 and reading.stale and not reading.retired
+                if closing:
+                    reading.retired = True
+            if closing:
+                reading.close()
+
+    def _acquire(self) -> _Reading:
+        built = self._built()
+        while True:
+            reading = getattr(self._local, "reading", None)
+            # A rebuild may change what the reader was opened for (the recorded
+            # settings): a new build gets a new reader, not a refreshed one.
+            if reading is None or reading.retired or reading.stale or reading.is_closed or reading.built != built or not reading.up_to_date():
+                break
+            with self._open_lock:
+                if not (reading.retired or reading.stale):  # not closed by another thread meanwhile
+                    reading.users += 1
+                    return reading
+        fresh = _Reading(self.index.whoosh, _weighting(self.settings), built)
         # Keyed by a token of this thread's own, not its ident (a finished thread's
         # ident is reused by the next one): the token dies with the thread's local
         # storage and closes its reader, so a thread per request leaks no files.
@@ -556,12 +625,30 @@ class Searcher:
         if token is None:
             token = self._local.token = _ThreadToken()
             weakref.finalize(token, _close_thread_reading, self._open, self._open_lock, id(token))
+        closing = []
         with self._open_lock:
-            self._open[id(token)] = reading
-        return reading
+            fresh.users = 1
+            # Every reading of an older commit or another build is closed now, in
+            # whichever thread it was opened, or when the search using it ends: idle
+            # handler threads kept replaced segments mapped (deleted files on disk)
+            # until their next search, which might never come.
+            for key, other in list(self._open.items()):
+                if other.built == built and other.generation >= fresh.generation:
+                    continue
+                if other.users == 0:
+                    other.retired = True
+                    closing.append(other)
+                    del self._open[key]
+                else:
+                    other.stale = True
+            self._open[id(token)] = fresh
+        self._local.reading = fresh
+        for other in closing:
+            other.close()  # a no-op where close() in another thread got there first
+        return fresh
 
     def _searcher(self) -> Any:
-        """This thread's Whoosh searcher (over its reading of the index)."""
+        """This thread's Whoosh searcher (over its reading of the index, not held)."""
         return self._reading().whoosh()
 
     # --- queries -------------------------------------------------------------------
@@ -603,16 +690,16 @@ class Searcher:
         passages that match ``query``."""
         from .query import expand, words_query
 
-        reading = self._reading()
-        # The best distinct passages: five copies of one passage would feed back its words only.
-        docnums = [docnum for _, docnum in self._top(reading, query, self.settings.feedback_docs, None)[0]]
-        if not docnums:
-            return query
         weight = self.settings.feedback_weight
-        extra = [
-            (term, weight * score)
-            for term, score in reading.whoosh().key_terms(docnums, "text", numterms=self.settings.feedback_terms)
-        ]
+        with self._held() as reading:
+            # The best distinct passages: five copies of one passage would feed back its words only.
+            docnums = [docnum for _, docnum in self._top(reading, query, self.settings.feedback_docs, None)[0]]
+            if not docnums:
+                return query
+            extra = [
+                (term, weight * score)
+                for term, score in reading.whoosh().key_terms(docnums, "text", numterms=self.settings.feedback_terms)
+            ]
         if not extra:
             return query
         if isinstance(query, _Words):
@@ -660,21 +747,20 @@ class Searcher:
         thousands of hits and never shows them).
 
         ``time_limit`` (seconds) stops a slow search and returns the hits found so
-        far with ``timed_out=True``.
+        far with ``timed_out=True``; it bounds the expansion of prefix* and fuzzy~
+        words too (to a quarter of it: the words expanded by then are searched).
+
+        Raises ``QueryError`` for a query that cannot be parsed or run, and
+        ``SearchUnavailableError`` when the search fails for want of open files or
+        memory, cannot read the index files, or fails inside searchkit: not the
+        query's fault; retry later.
         """
         self._check(query, limit)
-        parsed, terms = self._syntax_query(query) if syntax else self._plain_query(query)
-        reading = self._reading()
-        try:
-            top, timed_out = self._top(reading, parsed, limit, time_limit)
-        except Exception as exc:  # a query Whoosh accepts but cannot run
-            if not syntax:  # plain words always run: only a damaged posting list or term fails them
-                raise IndexDamagedError(self.index.path, f"{type(exc).__name__}: {exc}") from None
-            raise QueryError(f"query {query!r} cannot be run ({type(exc).__name__}: {exc})") from None
-        try:
-            passages = [(score, passage_from_fields(reading.stored_fields(docnum))) for score, docnum in top]
-        except Exception as exc:  # pickle, zlib, struct errors: a damaged stored column
-            raise IndexDamagedError(self.index.path, f"a stored passage cannot be read: {type(exc).__name__}") from None
+        with _not_the_query(self.index.path):
+            parsed, terms = self._syntax_query(query) if syntax else self._plain_query(query)
+            with self._held() as reading:
+                top, timed_out = self._top(reading, parsed, limit, time_limit)
+                passages = [(score, passage_from_fields(reading.stored_fields(docnum))) for score, docnum in top]
         spans = self._highlight_all([p.text for _, p in passages], terms if highlight else set())
         hits = [self._hit(rank, score, passage, found) for rank, ((score, passage), found) in enumerate(zip(passages, spans), 1)]
         return SearchResults(query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id)
@@ -682,7 +768,8 @@ class Searcher:
     def _top(self, reading: _Reading, query: Any, limit: int, time_limit: float | None) -> tuple[list[tuple[float, int]], bool]:
         """``[(score, docnum)]`` of the ``limit`` best distinct passages for a query
         (``_Words`` or a parsed Whoosh query), and whether the time limit cut it short."""
-        deadline = None if time_limit is None else time.monotonic() + time_limit
+        began = time.monotonic()
+        deadline = None if time_limit is None else began + time_limit
         if isinstance(query, _Words):
             leaves: Sequence[tuple[str, str, float]] | None = query.leaves
         else:
@@ -696,7 +783,10 @@ class Searcher:
 
         if isinstance(query, _Words):  # an index this does not score: Whoosh's matchers do
             query = words_query(query.leaves)
-        return collect_top(reading.whoosh(), query, limit, deadline, lambda reader: _column(reader, TEXT_KEY))
+        # A quarter of the time at most goes to expanding prefix* and fuzzy~ words:
+        # loading their postings takes about as long again, and the rest finds hits.
+        expand_by = None if time_limit is None else began + time_limit / 4
+        return collect_top(reading.whoosh(), query, limit, deadline, lambda reader: _column(reader, TEXT_KEY), expand_by)
 
     def search_batch(
         self,
@@ -715,22 +805,22 @@ class Searcher:
 
     def show(self, passage_id: str) -> PassageContext:
         """The passage with id ``passage_id`` and its neighbours in the same article."""
-        searcher = self._searcher()
-        try:
-            fields = searcher.document(passage_id=passage_id)
-            passage = None if fields is None else passage_from_fields(fields)
-            neighbours = {} if passage is None else {
-                f["ordinal"]: passage_from_fields(f)
-                for f in searcher.documents(doc_id=passage.doc_id)
-                if f["source"] == passage.source and abs(f["ordinal"] - passage.ordinal) == 1
-            }
-        except Exception as exc:  # a term lookup or a stored passage in a damaged file
-            raise IndexDamagedError(self.index.path, f"{type(exc).__name__}: {exc}") from None
-        if passage is None:
-            raise PassageNotFoundError(
-                f"no passage with id {passage_id!r} in the index at {self.index.path}; "
-                "take an id from search results (the index may have been rebuilt since)"
-            )
+        with _not_the_query(self.index.path):
+            with self._held() as reading:
+                searcher = reading.whoosh()
+                fields = searcher.document(passage_id=passage_id)
+                if fields is None:
+                    # Not the index's path: the message goes to whoever asked the server.
+                    raise PassageNotFoundError(
+                        f"no passage with id {passage_id!r} in this index; "
+                        "take an id from search results (the index may have been rebuilt since)"
+                    )
+                passage = passage_from_fields(fields)
+                neighbours = {
+                    f["ordinal"]: passage_from_fields(f)
+                    for f in searcher.documents(doc_id=passage.doc_id)
+                    if f["source"] == passage.source and abs(f["ordinal"] - passage.ordinal) == 1
+                }
         return PassageContext(passage, neighbours.get(passage.ordinal - 1), neighbours.get(passage.ordinal + 1))
 
     def _hit(self, rank: int, score: float, passage: Passage, highlights: tuple[tuple[int, int], ...]) -> Hit:

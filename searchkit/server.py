@@ -53,8 +53,14 @@ SECURITY_HEADERS = {
 }
 
 
+#: Seconds a client is told to wait before retrying a 503.
+RETRY_SECONDS = 1
+
+
 def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+    # A 503 is for a moment: out of open files or memory, or the index being replaced.
+    headers = {"Retry-After": str(RETRY_SECONDS)} if status == 503 else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def _limit(raw: str | None) -> int:
@@ -138,8 +144,13 @@ def create_app(
         try:
             # The source path comes from the index, never from the request.
             text = source_text(corpus_path, cited.source, cited.doc_id)
-        except CorpusError as exc:
-            return _source_page("source missing", f'<p class="error">{html.escape(str(exc))}</p>', 404)
+        except CorpusError:
+            # Not the message itself: it names the corpus folder on the server's disk.
+            message = (
+                f"the source of this passage ({cited.source}) is no longer in the corpus folder, "
+                "or cannot be read; re-index with: searchkit index"
+            )
+            return _source_page("source missing", f'<p class="error">{html.escape(message)}</p>', 404)
         warning = ""
         if text[cited.start:cited.end] != cited.text:
             warning = (
@@ -160,7 +171,10 @@ def create_app(
         try:
             passages = searcher.index.passage_count()
         except Exception:  # Whoosh raises many kinds for a folder being rebuilt or removed
-            return JSONResponse({"status": "unavailable", "version": __version__}, status_code=503)
+            return JSONResponse(
+                {"status": "unavailable", "version": __version__}, status_code=503,
+                headers={"Retry-After": str(RETRY_SECONDS)},
+            )
         return JSONResponse({"status": "ok", "version": __version__, "passages": passages})
 
     def page(request: Request) -> Response:
@@ -170,7 +184,8 @@ def create_app(
         return JSONResponse(openapi())
 
     async def unavailable(request: Request, exc: Exception) -> Response:
-        # The other library errors mean the index cannot be read (removed, replaced by another).
+        # The other library errors mean the index cannot be read (removed, replaced by
+        # another) or a search lacked open files or memory (SearchUnavailableError).
         return _error(503, str(exc))
 
     async def crashed(request: Request, exc: Exception) -> Response:
@@ -249,7 +264,9 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 _ERRORS = {
     "400": _json(_ref("Error"), "The query or a parameter is not acceptable; the message says why."),
-    "503": _json(_ref("Error"), "The index cannot be read right now (removed, or not a searchkit index)."),
+    "503": {**_json(_ref("Error"), "The search cannot run right now: the server is out of open files or memory, "
+                                   "or the index cannot be read (removed, or not a searchkit index). Retry later."),
+            "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": _INT}}},
 }
 
 

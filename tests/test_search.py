@@ -142,7 +142,7 @@ def test_searcher_sees_new_commits(corpus: Path, index_dir: Path) -> None:
 def test_public_names_are_pinned() -> None:
     assert sorted(searchkit.__all__) == sorted(
         [
-            "__version__", "SearchkitError", "CorpusError", "IndexNotFoundError", "IndexMismatchError", "IndexDamagedError",
+            "__version__", "SearchkitError", "CorpusError", "IndexNotFoundError", "IndexMismatchError", "IndexDamagedError", "SearchUnavailableError",
             "IndexLockedError", "QueryError", "PassageNotFoundError", "EvaluationError", "Article",
             "Passage", "Citation", "Hit", "SearchResults", "PassageContext", "Skipped", "IndexReport",
             "Settings", "read_corpus", "source_text", "split_article", "Index", "open_index",
