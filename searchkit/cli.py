@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
@@ -27,6 +29,8 @@ from .search import Searcher, parse_queries
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3
 EXIT_STALE = 4
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report it
 FORMATS = ("text", "json", "jsonl", "trec")
 SNIPPET_CHARS = 320
 
@@ -65,28 +69,43 @@ def format_option(choices: Iterable[str]) -> Callable[[Callable[..., Any]], Call
     return decorate
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the process is, so that a write stops as cleanly as on
+    Ctrl-C: workers stopped, partial files removed, the last commit kept."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def handle_errors(f: Callable[..., Any]) -> Callable[..., Any]:
     """Turn library errors into one line on stderr and an exit code, never a traceback."""
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # serve's uvicorn sets its own handler while it runs; the caller's comes back after.
+        previous = signal.signal(signal.SIGTERM, _terminate) if threading.current_thread() is threading.main_thread() else None
         try:
             return f(*args, **kwargs)
         except SearchkitError as exc:
             click.echo(f"searchkit: error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Terminated) as exc:
+            stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
             click.echo(
-                "searchkit: interrupted; the index keeps its last complete commit "
+                f"searchkit: {stopped}; the index keeps its last complete commit "
                 "(run the command again to finish)", err=True,
             )
-            sys.exit(130)
+            sys.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)
         except BrokenPipeError:
             sys.stderr.close()
             sys.exit(EXIT_ERROR)
         except OSError as exc:
             click.echo(f"searchkit: error: {exc.filename or ''} {exc.strerror or exc}".strip(), err=True)
             sys.exit(EXIT_ERROR)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
 

@@ -6,6 +6,7 @@
     ├── IndexMismatchError     the index was built with other settings or schema
     ├── IndexDamagedError      an index file is damaged (truncated, overwritten)
     ├── IndexLockedError       another process is writing the index
+    ├── IndexWriteError        the index cannot be written (full disk, read-only folder)
     ├── QueryError             a query cannot be parsed or run
     ├── SearchUnavailableError a search cannot run right now (open files, memory, a failure inside)
     ├── PassageNotFoundError   no passage has the given id
@@ -26,6 +27,7 @@ __all__ = [
     "IndexMismatchError",
     "IndexDamagedError",
     "IndexLockedError",
+    "IndexWriteError",
     "QueryError",
     "SearchUnavailableError",
     "PassageNotFoundError",
@@ -69,6 +71,10 @@ class IndexDamagedError(SearchkitError):
             f"{where} is damaged ({detail}); repair it: searchkit check --repair --index {index}, "
             f"or rebuild it: searchkit index --rebuild --index {index}"
         )
+
+
+class IndexWriteError(SearchkitError):
+    """The index cannot be written (a full disk, a read-only folder): the last commit stands."""
 
 
 class IndexLockedError(SearchkitError):

@@ -16,6 +16,7 @@ An index folder holds the Whoosh files and two of searchkit's own:
 from __future__ import annotations
 
 import collections
+import errno
 import gc
 import hashlib
 import io
@@ -25,6 +26,7 @@ import mmap
 import os
 import pickle
 import re
+import signal
 import struct
 import sys
 import threading
@@ -51,6 +53,7 @@ from .errors import (
     IndexLockedError,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexWriteError,
     SearchkitError,
 )
 from .models import Article, IndexReport, Passage, Skipped
@@ -420,16 +423,89 @@ def write_lock(path: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT) -> I
                 f"waited {timeout:g} s: try again when it has finished, or pass a longer --lock-timeout"
             )
         time.sleep(min(0.1, left))
+    fd = getattr(lock, "fd", None)
+    if fd is not None:
+        _LOCK_FDS.add(fd)
     try:
-        fd = getattr(lock, "fd", None)
         if fd is not None:
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
             os.write(fd, f"{os.getpid()}\n".encode("ascii"))
         _settle(path)
+        clear_leftovers(path)
         yield
     finally:
+        _LOCK_FDS.discard(fd)
         lock.release()
+
+
+#: Descriptors of the write locks this process holds. A forked child closes its
+#: copies at once: a flock belongs to the open file, so an indexing worker that
+#: outlived a killed parent kept the lock, and every later ``searchkit index`` waited
+#: for it in vain.
+_LOCK_FDS: set[int | None] = set()
+
+
+def _drop_inherited_locks() -> None:
+    for fd in _LOCK_FDS:
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    _LOCK_FDS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+#: Temporary files of an index folder: searchkit's (``_write_bytes``), Whoosh's
+#: table of contents before its rename, and the writers' posting pools.
+_TEMP_FILE = re.compile(r"\..+\.\d+\.tmp|_MAIN_\d+\.toc\..+")
+_TEMP_FOLDER = f"{whoosh.index._DEF_INDEX_NAME}.tmp"
+
+
+def clear_leftovers(path: str | os.PathLike[str]) -> list[str]:
+    """Remove what a killed or failed writer left in the index folder ``path``:
+    segment files that the latest table of contents does not list, older tables of
+    contents, and temporary files and folders. The caller holds the write lock, so
+    nothing else is writing them; readers of an older commit keep the files they
+    have open (Whoosh itself deletes them at every commit). Returns the names removed.
+
+    Without this, a failed update's partial segments stayed until the next commit:
+    on a full disk, no later update could commit to remove them."""
+    path = Path(path)
+    removed: list[str] = []
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return removed
+    for name in names:
+        target = path / name
+        try:
+            if name == _TEMP_FOLDER and target.is_dir():
+                for inner in target.iterdir():
+                    inner.unlink()
+                target.rmdir()
+            elif _TEMP_FILE.fullmatch(name):
+                target.unlink()
+            else:
+                continue
+            removed.append(name)
+        except OSError:
+            pass  # another try at the next write
+    generation = _generation(path)
+    if generation < 0:
+        return removed
+    storage = FileStorage(str(path))
+    try:
+        toc = whoosh.index.TOC.read(storage, whoosh.index._DEF_INDEX_NAME, generation)
+    except Exception:  # a damaged table of contents: nothing can be told unused
+        return removed
+    before = set(os.listdir(path))
+    whoosh.index.clean_files(storage, whoosh.index._DEF_INDEX_NAME, generation, toc.segments)
+    removed.extend(sorted(before - set(os.listdir(path))))
+    return removed
 
 
 @contextmanager
@@ -444,6 +520,36 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _abandon(writer: Any, path: Path) -> None:
+    """Give up a write: stop its workers, and remove what it wrote (the caller holds the
+    lock), so a failure or an interrupt leaves the last commit and nothing else."""
+    try:
+        if not writer.is_closed:
+            writer.cancel()
+    except Exception:  # cancelling flushes, and fails again on a full disk: the files go anyway
+        pass
+    clear_leftovers(path)
+
+
+@contextmanager
+def _write_errors(path: Path) -> Iterator[None]:
+    """An operating-system error while writing the index, as one line naming the
+    folder and what to do (the caller's last commit stands)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            fix = "free space on that disk"
+        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            fix = "make the folder writable"
+        else:
+            fix = "fix the cause"
+        raise IndexWriteError(
+            f"cannot write the index at {path} ({exc.strerror or exc}); {fix} and run searchkit index "
+            "again: the index is as of its last commit"
+        ) from None
 
 
 def _merge_tiny(writer: Any, segments: list[Any]) -> list[Any]:
@@ -696,18 +802,56 @@ def _encode_positions(poslist: list[int]) -> bytes:
     return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
 
 
-def _index_chunk(ix: Any, options: dict[str, Any], docs: list[dict[str, Any]], conn: Any, stemmer: str) -> None:
-    """In a forked worker: write ``docs`` into a segment of their own; send it back with new stems."""
-    known = analysis.known_stems(stemmer)
-    before = set(known)
-    writer = _FastWriter(ix, stemmer, term_pool=True, **options)
-    for n, fields in enumerate(docs):
-        # Dropped as written: the pool reuses their memory rather than growing beside them.
-        docs[n] = None  # type: ignore[call-overload]
-        writer.add_document(**fields)
-    segment = writer._finalize_segment()  # its pool files are gone; the shared temp folder stays for the parent
-    conn.send((segment, {word: known[word] for word in known.keys() - before}))
-    conn.close()
+def _index_chunk(
+    ix: Any, options: dict[str, Any], docs: list[dict[str, Any]], conn: Any, stemmer: str, parent: int, close: list[int]
+) -> None:
+    """In a forked worker: write ``docs`` into a segment of their own; send it back
+    with the new stems, or what went wrong (the parent reports it: a worker's
+    traceback on the terminal would only be noise)."""
+    _become_worker(parent, close)
+    try:
+        known = analysis.known_stems(stemmer)
+        before = set(known)
+        writer = _FastWriter(ix, stemmer, term_pool=True, **options)
+        for n, fields in enumerate(docs):
+            # Dropped as written: the pool reuses their memory rather than growing beside them.
+            docs[n] = None  # type: ignore[call-overload]
+            writer.add_document(**fields)
+            if not n % 512 and os.getppid() != parent:
+                os._exit(1)  # orphaned where the parent's death sends no signal
+        segment = writer._finalize_segment()  # its pool files are gone; the shared temp folder stays for the parent
+        conn.send(("done", segment, {word: known[word] for word in known.keys() - before}))
+    except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+        try:
+            conn.send(("failed", type(exc).__name__, getattr(exc, "errno", None), str(getattr(exc, "strerror", None) or exc)))
+        except OSError:
+            pass  # the parent is gone
+    finally:
+        conn.close()
+
+
+def _become_worker(parent: int, close: list[int]) -> None:
+    """First thing in a forked worker: die with the parent, leave Ctrl-C to it, and let
+    go of the descriptors it does not need. The read end of a pipe still open in a
+    worker (its own, or a sibling's inherited at the fork) kept the pipe alive after
+    the parent was killed: the worker blocked for ever in writing its segment."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the workers on Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            # PR_SET_PDEATHSIG: SIGKILL when the parent dies, whatever kills it.
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the parent-pid checks while writing remain
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+    for fd in close:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 class ParallelWriter:
@@ -763,8 +907,12 @@ class ParallelWriter:
         while len(self._jobs) >= self._procs:
             self._collect()
         recv, send = self._context.Pipe(duplex=False)
+        # The worker closes the read ends it inherits: its own and its siblings'.
+        close = [recv.fileno()] + [other.fileno() for _, other in self._jobs]
         worker = self._context.Process(
-            target=_index_chunk, args=(self._ix, self._options, docs, send, self._stemmer), daemon=True
+            target=_index_chunk,
+            args=(self._ix, self._options, docs, send, self._stemmer, os.getpid(), close),
+            daemon=True,
         )
         worker.start()
         send.close()
@@ -773,11 +921,18 @@ class ParallelWriter:
     def _collect(self) -> None:
         worker, recv = self._jobs.pop(0)
         try:
-            segment, stems = recv.recv()
+            result = recv.recv()
         except EOFError:
+            result = ("failed", "", None, f"it stopped (exit code {worker.exitcode})")
+        finally:
+            recv.close()
             worker.join()
-            raise OSError(f"an indexing worker process stopped (exit code {worker.exitcode})") from None
-        worker.join()
+        if result[0] != "done":
+            _, kind, code, message = result
+            if code is not None:
+                raise OSError(code, message)  # a full disk, a folder that went away: said with its path
+            raise RuntimeError(f"an indexing worker failed ({kind}: {message})")
+        _, segment, stems = result
         analysis.seed_stems(self._stemmer, stems)
         self._segments.append(segment)
 
@@ -819,6 +974,8 @@ class ParallelWriter:
         self._jobs, self._buffer = [], []
         if not self._base.is_closed:
             self._base.cancel()
+        # The workers' segments, written and not committed (the caller holds the lock).
+        clear_leftovers(self._ix.storage.folder)
 
 
 class Index:
@@ -943,7 +1100,7 @@ class Index:
         it did and the next run carries on. Sources named in ``reindex`` are read
         again even if they look unchanged.
         """
-        with write_lock(self.path, lock_timeout):
+        with write_lock(self.path, lock_timeout), _write_errors(self.path):
             return self._update(corpus, progress=progress, commit_every=commit_every, reindex=set(reindex))
 
     def _update(
@@ -1082,8 +1239,7 @@ class Index:
                 self._save_stems()
             self._save_manifest(new_manifest)
         except BaseException:
-            if not writer.is_closed:
-                writer.cancel()
+            _abandon(writer, self.path)
             raise
         finally:
             if froze:
@@ -1129,7 +1285,7 @@ class Index:
 
         Articles are replaced by ``doc_id``; the corpus manifest is not involved.
         """
-        with write_lock(self.path, lock_timeout):
+        with write_lock(self.path, lock_timeout), _write_errors(self.path):
             self._seed_stems()
             writer = self._writer()
             count = 0
@@ -1141,7 +1297,7 @@ class Index:
                         count += 1
                 writer.commit()
             except BaseException:
-                writer.cancel()
+                _abandon(writer, self.path)
                 raise
             self._save_stems()
         return count
@@ -1590,7 +1746,7 @@ def build_index(
         list_files(corpus)  # raises the CorpusError that names the problem
     if rebuild or not _has_index(path):
         _prepare_folder(path)
-    with write_lock(path, lock_timeout):
+    with write_lock(path, lock_timeout), _write_errors(path):
         # Decided under the lock: another process may have built the index meanwhile.
         fresh = rebuild and _has_index(path)
         ix = _start_rebuild(path, settings or Settings()) if fresh else None
