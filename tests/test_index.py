@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import searchkit
-from searchkit.index import MANIFEST_FILE, SETTINGS_FILE
+from searchkit.index import MANIFEST_FILE, SETTINGS_FILE, WriterOptions
 
 from conftest import write
 
@@ -21,7 +21,7 @@ def doc_ids(index_dir: Path) -> set[str]:
 def test_build_records_settings(built: Path) -> None:
     recorded = json.loads((built / SETTINGS_FILE).read_text())
     assert recorded["format"] == "searchkit-index"
-    assert recorded["schema_version"] == searchkit.index.SCHEMA_VERSION
+    assert recorded["schema_version"] == searchkit.schema.SCHEMA_VERSION
     assert recorded["settings"] == searchkit.Settings().index_time()
     assert (built / MANIFEST_FILE).exists()
 
@@ -129,9 +129,7 @@ def test_add_articles_in_memory(tmp_path: Path) -> None:
     ix.close()
 
 
-def test_updates_merge_only_tiny_segments(corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from searchkit import index as index_module
-
+def test_updates_merge_only_tiny_segments(corpus: Path, index_dir: Path) -> None:
     def segment_sizes() -> list[int]:
         with searchkit.open_index(index_dir) as ix:
             return sorted(seg.doc_count_all() for seg in ix.whoosh._segments())
@@ -139,13 +137,12 @@ def test_updates_merge_only_tiny_segments(corpus: Path, index_dir: Path, monkeyp
     searchkit.build_index(corpus, index_dir)
     (first,) = segment_sizes()
     # The first build is not tiny here: updates must never rewrite it.
-    monkeypatch.setattr(index_module, "TINY_SEGMENT", first)
-    monkeypatch.setattr(index_module, "MAX_TINY_SEGMENTS", 3)
+    options = WriterOptions(tiny_segment=first, max_tiny_segments=3)
     article = sorted(p for p in corpus.iterdir() if p.suffix == ".txt")[0]
     for round in range(7):
         article.write_text(article.read_text(encoding="utf-8") + f"\n\nA new paragraph number {round} on turnout.\n",
                            encoding="utf-8")
-        report = searchkit.build_index(corpus, index_dir)
+        report = searchkit.build_index(corpus, index_dir, writer_options=options)
         assert report.updated and report.passages == doc_passages(index_dir)
         sizes = segment_sizes()
         assert first in sizes  # the big segment stays (deleted passages are only marked)
@@ -153,17 +150,15 @@ def test_updates_merge_only_tiny_segments(corpus: Path, index_dir: Path, monkeyp
     assert searchkit.search("paragraph number 6 turnout", index=index_dir).hits[0].source == article.name
 
 
-def test_updates_rewrite_mostly_deleted_segments(corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from searchkit import index as index_module
-
-    monkeypatch.setattr(index_module, "TINY_SEGMENT", 10)
+def test_updates_rewrite_mostly_deleted_segments(corpus: Path, index_dir: Path) -> None:
+    options = WriterOptions(tiny_segment=10)
     lines = [json.dumps({"id": f"d{i}", "title": f"T{i}", "text": f"Article {i} about zebra{i % 7} and apples."}) for i in range(40)]
     big = corpus / "big.jsonl"
     big.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    searchkit.build_index(corpus, index_dir)
+    searchkit.build_index(corpus, index_dir, writer_options=options)
     for version in range(3):  # every passage of the big file is replaced each time
         big.write_text("\n".join(line.replace("apples", f"apples v{version}") for line in lines) + "\n", encoding="utf-8")
-        assert searchkit.build_index(corpus, index_dir).updated == ("big.jsonl",)
+        assert searchkit.build_index(corpus, index_dir, writer_options=options).updated == ("big.jsonl",)
         with searchkit.open_index(index_dir) as ix:
             segments = ix.whoosh._segments()
             assert all(seg.doc_count() > 0 and seg.deleted_count() * 2 <= seg.doc_count_all() for seg in segments)
@@ -201,19 +196,17 @@ def test_settings_recorded_before_a_new_setting_still_open(built: Path) -> None:
         assert ix.settings.fold_accents is False
 
 
-def test_manifest_changes_go_to_a_journal_until_it_is_folded_in(
-    corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_manifest_changes_go_to_a_journal_until_it_is_folded_in(corpus: Path, index_dir: Path) -> None:
     from searchkit.index import MANIFEST_JOURNAL
 
-    monkeypatch.setattr(searchkit.index, "JOURNAL_SHARE", 10.0)
-    searchkit.build_index(corpus, index_dir)
+    journal = WriterOptions(journal_share=10.0)
+    searchkit.build_index(corpus, index_dir, writer_options=journal)
     whole = (index_dir / MANIFEST_FILE).read_bytes()
     assert not (index_dir / MANIFEST_JOURNAL).exists()
 
     write(corpus, "new.txt", "Brand New Story\n\nA zeppelin landed in the harbour today.\n")
     (corpus / "004_912fc622c2e6cf7e.txt").unlink()
-    report = searchkit.build_index(corpus, index_dir)
+    report = searchkit.build_index(corpus, index_dir, writer_options=journal)
     assert report.added == ("new.txt",) and report.removed == ("004_912fc622c2e6cf7e.txt",)
     assert (index_dir / MANIFEST_FILE).read_bytes() == whole  # not rewritten
     lines = (index_dir / MANIFEST_JOURNAL).read_text().splitlines()
@@ -222,26 +215,23 @@ def test_manifest_changes_go_to_a_journal_until_it_is_folded_in(
     with searchkit.open_index(index_dir) as ix:
         manifest = ix.manifest()
     assert "new.txt" in manifest and "004_912fc622c2e6cf7e.txt" not in manifest
-    assert not searchkit.build_index(corpus, index_dir).changed
+    assert not searchkit.build_index(corpus, index_dir, writer_options=journal).changed
 
-    monkeypatch.setattr(searchkit.index, "JOURNAL_SHARE", 0.0)
     (corpus / "new.txt").write_text("Brand New Story\n\nThe zeppelin left again.\n")
-    assert searchkit.build_index(corpus, index_dir).updated == ("new.txt",)
+    assert searchkit.build_index(corpus, index_dir, writer_options=WriterOptions(journal_share=0.0)).updated == ("new.txt",)
     assert not (index_dir / MANIFEST_JOURNAL).exists()  # folded into manifest.json
     assert "zeppelin" not in whole.decode() and "new.txt" in (index_dir / MANIFEST_FILE).read_text()
     assert not searchkit.build_index(corpus, index_dir).changed
 
 
 @pytest.mark.parametrize("damage", ["cut", "stale"])
-def test_damaged_or_stale_journal_falls_back_to_the_index(
-    corpus: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch, damage: str
-) -> None:
+def test_damaged_or_stale_journal_falls_back_to_the_index(corpus: Path, index_dir: Path, damage: str) -> None:
     from searchkit.index import MANIFEST_JOURNAL
 
-    monkeypatch.setattr(searchkit.index, "JOURNAL_SHARE", 10.0)
-    searchkit.build_index(corpus, index_dir)
+    share = WriterOptions(journal_share=10.0)
+    searchkit.build_index(corpus, index_dir, writer_options=share)
     write(corpus, "new.txt", "Brand New Story\n\nA zeppelin landed in the harbour today.\n")
-    searchkit.build_index(corpus, index_dir)
+    searchkit.build_index(corpus, index_dir, writer_options=share)
     journal = index_dir / MANIFEST_JOURNAL
     if damage == "cut":  # a crash in the middle of the append
         journal.write_bytes(journal.read_bytes()[:-9])
@@ -308,7 +298,7 @@ def test_reading_the_manifest_leaves_an_updates_own_copy_alone(corpus: Path, ind
 
 
 def test_manifest_entries_read_back_as_written() -> None:
-    from searchkit.index import _Entry, _manifest_columns, _manifest_files
+    from searchkit.index.manifest import _Entry, _manifest_columns, _manifest_files
 
     entries = {
         "a.txt": _Entry("d1", 10, 20, "m", ("a",), ()),

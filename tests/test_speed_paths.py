@@ -13,7 +13,8 @@ import pytest
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 
 import searchkit
-from searchkit import analysis, index as index_module
+from searchkit import analysis
+from searchkit.index import WriterOptions, core, layout, parallel, stems as stems_module, writing
 from searchkit.settings import STEMMERS
 
 TRICKY = (
@@ -36,16 +37,14 @@ def _results(index: Path, queries: list[str]) -> list[list[tuple[str, float]]]:
         return [[(h.passage_id, h.score) for h in searcher.search(q, limit=10).hits] for q in queries]
 
 
-@pytest.mark.skipif(index_module._fork_context() is None, reason="needs fork")
-def test_parallel_writer_ranks_exactly_like_one_process(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index_module, "WRITER_PROCS", 1)
-    serial = searchkit.build_index(corpus, tmp_path / "serial")
-    monkeypatch.setattr(index_module, "WRITER_PROCS", 2)
-    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 3)  # many workers, many segments
-    monkeypatch.setattr(index_module, "CHUNK_MAX", 12)
+@pytest.mark.skipif(parallel._fork_context() is None, reason="needs fork")
+def test_parallel_writer_ranks_exactly_like_one_process(corpus: Path, tmp_path: Path) -> None:
+    serial = searchkit.build_index(corpus, tmp_path / "serial", writer_options=WriterOptions(procs=1))
     analysis.stem_cache("porter").forget()
-    parallel = searchkit.build_index(corpus, tmp_path / "parallel")
-    assert parallel.passages == serial.passages and parallel.added == serial.added
+    # Many workers, many segments.
+    many = WriterOptions(procs=2, chunk_passages=3, chunk_max=12)
+    built = searchkit.build_index(corpus, tmp_path / "parallel", writer_options=many)
+    assert built.passages == serial.passages and built.added == serial.added
     assert len(list((tmp_path / "parallel").glob("*.pst"))) > 2
     # Chunks grow (3, 6, 12, 12, ...): the first segments are small, then they are as large as allowed.
     with searchkit.Searcher(tmp_path / "parallel") as searcher:
@@ -54,7 +53,7 @@ def test_parallel_writer_ranks_exactly_like_one_process(corpus: Path, tmp_path: 
     queries = ["Chechnya", "human rights", "Senate resolution", "the", "war crimes court", "oil"]
     assert _results(tmp_path / "parallel", queries) == _results(tmp_path / "serial", queries)
     # Words stemmed in the workers reach the saved table, so searching needs no stemmer.
-    table = index_module._read_stems(tmp_path / "parallel")
+    table = stems_module._read_stems(tmp_path / "parallel")
     assert table is not None
     stems = table.items()
     assert all(table.get(word) == stemmed for word, stemmed in stems.items())
@@ -126,48 +125,38 @@ def _index_contents(path: Path) -> list[object]:
 
 
 @pytest.mark.parametrize("procs", [1, 2])
-def test_fast_writer_writes_what_whooshs_writer_writes(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, procs: int
-) -> None:
+def test_fast_writer_writes_what_whooshs_writer_writes(corpus: Path, tmp_path: Path, procs: int) -> None:
     (corpus / "extra.txt").write_text("U.S.\n\nDon’t stop: U.S. envoys' talks, the envoy’s talk. " * 3, encoding="utf-8")
-    if procs > 1 and index_module._fork_context() is None:
+    if procs > 1 and parallel._fork_context() is None:
         pytest.skip("needs fork")
-    monkeypatch.setattr(index_module, "WRITER_PROCS", procs)
-    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 4)
-    fast = searchkit.build_index(corpus, tmp_path / "fast")
-    from whoosh.writing import SegmentWriter
-
-    monkeypatch.setattr(index_module, "_FastWriter", lambda ix, stemmer, term_pool=False, **options: SegmentWriter(ix, **options))
-    plain = searchkit.build_index(corpus, tmp_path / "plain")
+    fast = searchkit.build_index(corpus, tmp_path / "fast", writer_options=WriterOptions(procs=procs, chunk_passages=4))
+    whooshs = WriterOptions(procs=procs, chunk_passages=4, fast_writer=False)
+    plain = searchkit.build_index(corpus, tmp_path / "plain", writer_options=whooshs)
     assert fast.passages == plain.passages > 0
     assert _index_contents(tmp_path / "fast") == _index_contents(tmp_path / "plain")
 
 
 def test_checkpoints_by_time_when_no_file_count_is_given(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(index_module, "WRITER_PROCS", 1)
     generations = []
-    commit = index_module.Index._save_manifest
+    commit = core.Index._save_manifest
 
-    def counting(self: index_module.Index, files: object) -> None:
+    def counting(self: core.Index, files: object) -> None:
         generations.append(self.whoosh.latest_generation())
         commit(self, files)
 
-    monkeypatch.setattr(index_module.Index, "_save_manifest", counting)
-    monkeypatch.setattr(index_module, "COMMIT_SECONDS", 3600.0)
-    searchkit.build_index(corpus, tmp_path / "one")
+    monkeypatch.setattr(core.Index, "_save_manifest", counting)
+    searchkit.build_index(corpus, tmp_path / "one", writer_options=WriterOptions(procs=1, commit_seconds=3600.0))
     assert len(generations) == 1  # a short build commits once
     generations.clear()
-    monkeypatch.setattr(index_module, "COMMIT_SECONDS", 0.0)
-    report = searchkit.build_index(corpus, tmp_path / "many")
+    report = searchkit.build_index(corpus, tmp_path / "many", writer_options=WriterOptions(procs=1, commit_seconds=0.0))
     assert len(generations) == len(report.added) + 1  # a checkpoint after every file, then the end
 
 
-def test_columns_read_in_one_go_match_whooshs_per_document_reads(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_columns_read_in_one_go_match_whooshs_per_document_reads(corpus: Path, tmp_path: Path) -> None:
     import sys as _sys
 
     search_module = _sys.modules["searchkit.search"]
-    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", 5)  # several segments
-    searchkit.build_index(corpus, tmp_path / "ix")
+    searchkit.build_index(corpus, tmp_path / "ix", writer_options=WriterOptions(chunk_passages=5))  # several segments
     with searchkit.Searcher(tmp_path / "ix") as searcher:
         whoosh_searcher = searcher._searcher()
         checked = 0
@@ -187,7 +176,7 @@ def test_columns_read_in_one_go_match_whooshs_per_document_reads(corpus: Path, t
 
 
 def _segment_sizes_after_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: int, paragraphs: int, chunk: int, **build: object
+    tmp_path: Path, files: int, paragraphs: int, chunk: int, commit_every: int | None = None, **options: float
 ) -> list[int]:
     """Build ``files`` articles of ``paragraphs`` passages on two workers, chunks growing
     from ``chunk`` to 4 x ``chunk``, no segments merged; the segments' sizes."""
@@ -196,11 +185,10 @@ def _segment_sizes_after_build(
     for number in range(files):
         body = [f"Paragraph {p} of file {number} says something about rivers and hills." for p in range(paragraphs)]
         (corpus / f"f{number:02d}.txt").write_text(f"File {number}\n\n" + "\n\n".join(body), encoding="utf-8")
-    monkeypatch.setattr(index_module, "WRITER_PROCS", 2)
-    monkeypatch.setattr(index_module, "CHUNK_PASSAGES", chunk)
-    monkeypatch.setattr(index_module, "CHUNK_MAX", 4 * chunk)
-    monkeypatch.setattr(index_module, "TINY_SEGMENT", 0)  # keep every segment as written
-    report = searchkit.build_index(corpus, tmp_path / "ix", settings=searchkit.Settings(min_chars=20), **build)  # type: ignore[arg-type]
+    # Two workers, every segment kept as written.
+    writer = WriterOptions(procs=2, chunk_passages=chunk, chunk_max=4 * chunk, tiny_segment=0, **options)  # type: ignore[arg-type]
+    settings = searchkit.Settings(min_chars=20)
+    report = searchkit.build_index(corpus, tmp_path / "ix", settings, commit_every=commit_every, writer_options=writer)
     assert report.passages == files * paragraphs
     with searchkit.Searcher(tmp_path / "ix") as searcher:
         sizes = [segment.doc_count_all() for segment in searcher.index.whoosh._segments()]
@@ -208,23 +196,21 @@ def _segment_sizes_after_build(
     return sizes
 
 
-@pytest.mark.skipif(index_module._fork_context() is None, reason="needs fork")
-def test_chunks_keep_their_size_across_checkpoints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.skipif(parallel._fork_context() is None, reason="needs fork")
+def test_chunks_keep_their_size_across_checkpoints(tmp_path: Path) -> None:
     # A long build commits now and then; the writer after a checkpoint starts at the
     # chunk size reached, not the smallest, which left small segments behind each one.
-    sizes = _segment_sizes_after_build(tmp_path, monkeypatch, files=24, paragraphs=4, chunk=3, commit_every=8)
+    sizes = _segment_sizes_after_build(tmp_path, files=24, paragraphs=4, chunk=3, commit_every=8)
     assert sizes[:3] == [3, 6, 12] and sizes.count(3) == 1
 
 
-@pytest.mark.skipif(index_module._fork_context() is None, reason="needs fork")
-def test_timed_checkpoints_wait_for_a_chunk_boundary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.skipif(parallel._fork_context() is None, reason="needs fork")
+def test_timed_checkpoints_wait_for_a_chunk_boundary(tmp_path: Path) -> None:
     # Due after every file, a timed checkpoint still waits until a chunk has gone to a
     # worker: each segment is a whole chunk (4, 8, 16) or the few passages of the file
     # being read when it went, never a larger rest.
-    monkeypatch.setattr(index_module, "COMMIT_SECONDS", 0.0)
-    monkeypatch.setattr(index_module, "CHECKPOINT_WAIT", 3600.0)
-    sizes = _segment_sizes_after_build(tmp_path, monkeypatch, files=30, paragraphs=5, chunk=4)
-    assert int(index_module._generation(tmp_path / "ix")) >= 4  # it did checkpoint
+    sizes = _segment_sizes_after_build(tmp_path, files=30, paragraphs=5, chunk=4, commit_seconds=0.0, checkpoint_wait=3600.0)
+    assert int(layout._generation(tmp_path / "ix")) >= 4  # it did checkpoint
     assert all(size in (8, 16) or size <= 4 for size in sizes[:-2]), sizes
 
 
@@ -239,7 +225,7 @@ def test_term_pool_yields_what_a_sorting_pool_yields() -> None:
     weights = [1.0, 2.0, 3.0, 65534.0, 65535.0, 1e9, 0.5, 0.0, -0.0, -2.0]
     values = [b"", b"\x00\x00\x00\x01", b"\x80\x02]q\x00K\x05a.", bytes(range(256)) * 300]
     for ordered in (True, False):
-        pool = index_module._TermPool()
+        pool = writing._TermPool()
         given = []
         docnums = list(range(400))
         if not ordered:
@@ -257,50 +243,48 @@ def test_term_pool_yields_what_a_sorting_pool_yields() -> None:
         assert exact(got) == exact(sorted(given, key=lambda p: (p[0], p[1], p[2])))
 
 
-@pytest.mark.skipif(index_module._fork_context() is None, reason="needs fork")
+@pytest.mark.skipif(parallel._fork_context() is None, reason="needs fork")
 def test_after_a_checkpoint_a_large_rest_still_goes_to_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The writer after a checkpoint starts with the chunk size reached; what it holds at
     # its own commit, if that is at least a first chunk, is shared out, not written here.
     parent = os.getpid()
     written_here = [0]
     per_commit: list[int] = []
-    add, commit = index_module._FastWriter.add_document, index_module.ParallelWriter.commit
+    add, commit = writing._FastWriter.add_document, parallel.ParallelWriter.commit
 
     def counting_add(self: object, **fields: object) -> None:
         if os.getpid() == parent:
             written_here[0] += 1
         add(self, **fields)  # type: ignore[arg-type]
 
-    def counting_commit(self: index_module.ParallelWriter) -> None:
+    def counting_commit(self: parallel.ParallelWriter) -> None:
         commit(self)
         per_commit.append(written_here[0])
         written_here[0] = 0
 
-    monkeypatch.setattr(index_module._FastWriter, "add_document", counting_add)
-    monkeypatch.setattr(index_module.ParallelWriter, "commit", counting_commit)
-    _segment_sizes_after_build(tmp_path, monkeypatch, files=24, paragraphs=4, chunk=3, commit_every=2)
+    monkeypatch.setattr(writing._FastWriter, "add_document", counting_add)
+    monkeypatch.setattr(parallel.ParallelWriter, "commit", counting_commit)
+    _segment_sizes_after_build(tmp_path, files=24, paragraphs=4, chunk=3, commit_every=2)
     assert len(per_commit) >= 10 and max(per_commit) < 3, per_commit
 
 
-@pytest.mark.skipif(index_module._fork_context() is None, reason="needs fork")
-def test_a_due_checkpoint_comes_even_when_no_chunk_fills(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.skipif(parallel._fork_context() is None, reason="needs fork")
+def test_a_due_checkpoint_comes_even_when_no_chunk_fills(tmp_path: Path) -> None:
     # Waiting for a chunk boundary is bounded: past CHECKPOINT_WAIT the commit comes anyway.
-    monkeypatch.setattr(index_module, "COMMIT_SECONDS", 0.0)
-    monkeypatch.setattr(index_module, "CHECKPOINT_WAIT", 0.0)
-    _segment_sizes_after_build(tmp_path, monkeypatch, files=6, paragraphs=1, chunk=10**6)
-    assert index_module._generation(tmp_path / "ix") >= 6
+    _segment_sizes_after_build(tmp_path, files=6, paragraphs=1, chunk=10**6, commit_seconds=0.0, checkpoint_wait=0.0)
+    assert layout._generation(tmp_path / "ix") >= 6
 
 
 def test_stems_table_round_trip_and_damage(tmp_path: Path) -> None:
     stems = {"condemned": "condemn", "don't": "don't", "café": "café", "u.s": "u.s", "naïve": "naiv", "ǅemal": "ǅemal"}
     stems.update({f"w{n}": f"s{n}" for n in range(1000)})
-    index_module._write_stems(tmp_path / index_module.STEMS_FILE, "porter", {**stems, "a\tb": "x", "\ud800": "y"})
-    table = index_module._read_stems(tmp_path)
+    stems_module._write_stems(tmp_path / layout.STEMS_FILE, "porter", {**stems, "a\tb": "x", "\ud800": "y"})
+    table = stems_module._read_stems(tmp_path)
     assert table is not None and table.stemmer == "porter"
     assert table.items() == stems  # words a file line cannot hold are left out
     assert all(table.get(word) == stemmed for word, stemmed in stems.items())
     assert [table.get(w) for w in ("condemn", "w10000", "w1 ", "\ud800", "")] == [None] * 5
-    raw = (tmp_path / index_module.STEMS_FILE).read_bytes()
+    raw = (tmp_path / layout.STEMS_FILE).read_bytes()
     at = raw.index(b"condemned\tcondemn\n") + len(b"condemned\tcon")
     head, body = raw.split(b"\n", 1)
     huge = head.replace(b'"buckets": ', b'"buckets": 1e400, "was": ')
@@ -308,22 +292,22 @@ def test_stems_table_round_trip_and_damage(tmp_path: Path) -> None:
         raw[:-3], raw[:at] + b"\xff" + raw[at + 1 :], raw.replace(b"condemned\tcondemn", b"condemnedXcondemn"),
         huge + b"\n" + body, b"[" * 100_000 + b"\n" + body,
     ):
-        (tmp_path / index_module.STEMS_FILE).write_bytes(damaged)
-        assert index_module._read_stems(tmp_path) is None  # not used: words are stemmed again
+        (tmp_path / layout.STEMS_FILE).write_bytes(damaged)
+        assert stems_module._read_stems(tmp_path) is None  # not used: words are stemmed again
 
 
 def test_a_damaged_stems_table_costs_only_stemming_again(corpus: Path, tmp_path: Path, fresh_stems: Callable[[], None]) -> None:
     index = tmp_path / "ix"
     searchkit.build_index(corpus, index)
     expected = [(h.passage_id, h.highlights) for h in searchkit.search("condemned Chechnya", index=index).hits]
-    table = index / index_module.STEMS_FILE
+    table = index / layout.STEMS_FILE
     raw = table.read_bytes()
     table.write_bytes(raw[:-40] + bytes(b ^ 0xFF for b in raw[-40:]))
     fresh_stems()
     assert [(h.passage_id, h.highlights) for h in searchkit.search("condemned Chechnya", index=index).hits] == expected
     (corpus / "new.txt").write_text("Zeppelins\n\nThe zeppelins hovered over the harbour.\n", encoding="utf-8")
     assert "new.txt" in searchkit.build_index(corpus, index).added
-    assert index_module._read_stems(index) is not None  # written afresh
+    assert stems_module._read_stems(index) is not None  # written afresh
 
 
 def test_stem_tables_in_memory_are_bounded_and_replaced_by_name(fresh_stems: Callable[[], None]) -> None:
@@ -350,12 +334,12 @@ def fresh_stems() -> Iterator[Callable[[], None]]:
 def test_an_update_keeps_the_saved_stems_of_earlier_runs(corpus: Path, tmp_path: Path, fresh_stems: Callable[[], None]) -> None:
     index = tmp_path / "ix"
     searchkit.build_index(corpus, index)
-    before = index_module._read_stems(index)
+    before = stems_module._read_stems(index)
     assert before is not None and "chechnya" in before.items()
     fresh_stems()  # a new process: nothing in memory but the saved table
     (corpus / "new.txt").write_text("Zeppelins\n\nThe zeppelins hovered over the harbour.\n", encoding="utf-8")
     searchkit.build_index(corpus, index)
-    after = index_module._read_stems(index)
+    after = stems_module._read_stems(index)
     assert after is not None
     assert before.items().items() <= after.items().items() and after.get("zeppelins") == "zeppelin"
 
@@ -367,24 +351,24 @@ def test_an_index_with_the_old_json_stems_table_is_searched_with_it(
 
     index = tmp_path / "ix"
     searchkit.build_index(corpus, index)
-    table = index_module._read_stems(index)
+    table = stems_module._read_stems(index)
     assert table is not None
-    (index / index_module.STEMS_FILE).unlink()
+    (index / layout.STEMS_FILE).unlink()
     old = {"stemmer": table.stemmer, "stems": {**table.items(), "chechnya": "sentinel"}}
-    (index / index_module.OLD_STEMS_FILE).write_text(json.dumps(old), encoding="utf-8")
+    (index / layout.OLD_STEMS_FILE).write_text(json.dumps(old), encoding="utf-8")
     fresh_stems()
     searchkit.open_index(index).close()
     assert analysis.stem("chechnya", table.stemmer) == "sentinel"  # read from the old table
     # The next update that indexes something writes the new table and drops the old one.
     (corpus / "new.txt").write_text("Zeppelins\n\nThe zeppelins hovered over the harbour.\n", encoding="utf-8")
     searchkit.build_index(corpus, index)
-    assert (index / index_module.STEMS_FILE).exists() and not (index / index_module.OLD_STEMS_FILE).exists()
+    assert (index / layout.STEMS_FILE).exists() and not (index / layout.OLD_STEMS_FILE).exists()
 
 
 def test_an_update_without_new_words_leaves_the_stems_table_alone(corpus: Path, tmp_path: Path, fresh_stems: Callable[[], None]) -> None:
     index = tmp_path / "ix"
     searchkit.build_index(corpus, index)
-    table = index / index_module.STEMS_FILE
+    table = index / layout.STEMS_FILE
     written = (table.stat().st_ino, table.stat().st_mtime_ns)
     fresh_stems()  # a new process
     (corpus / "again.txt").write_text("Chechnya\n\nThe Chechnya report was condemned.\n", encoding="utf-8")
@@ -392,5 +376,5 @@ def test_an_update_without_new_words_leaves_the_stems_table_alone(corpus: Path, 
     assert (table.stat().st_ino, table.stat().st_mtime_ns) == written  # every word was in it already
     (corpus / "again.txt").write_text("Chechnya\n\nThe Chechnya report was condemned by zeppelins.\n", encoding="utf-8")
     assert searchkit.build_index(corpus, index).updated == ("again.txt",)
-    saved = index_module._read_stems(index)
+    saved = stems_module._read_stems(index)
     assert saved is not None and saved.get("zeppelins") == "zeppelin"
