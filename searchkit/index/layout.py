@@ -30,9 +30,6 @@ from ..schema import SCHEMA_VERSION
 from ..settings import Settings
 
 
-
-
-
 SETTINGS_FILE = "searchkit.json"
 
 MANIFEST_FILE = "manifest.json"
@@ -50,12 +47,15 @@ FORMAT = "searchkit-index"
 #: The lock file Whoosh's own writers take; searchkit takes it too and writes its pid in it.
 LOCK_FILE = "MAIN_WRITELOCK"
 
+
 def _write_json(path: Path, data: Any) -> None:
     # dumps, not dump: json.dump encodes in pure Python, several times slower (large manifests).
     _write_text(path, json.dumps(data, ensure_ascii=False, sort_keys=True))
 
+
 def _write_text(path: Path, text: str) -> None:
     _write_bytes(path, text.encode("utf-8"))
+
 
 def _write_bytes(path: Path, data: bytes) -> None:
     """Write a file so that readers see the old one or the new one, never half of one."""
@@ -66,14 +66,17 @@ def _write_bytes(path: Path, data: bytes) -> None:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
 
+
 def _is_empty_folder(path: Path) -> bool:
     return path.is_dir() and all(p.name.startswith(".") or p.name == LOCK_FILE for p in path.iterdir())
+
 
 #: Temporary files of an index folder: searchkit's (``_write_bytes``), Whoosh's
 #: table of contents before its rename, and the writers' posting pools.
 _TEMP_FILE = re.compile(r"\..+\.\d+\.tmp|_MAIN_\d+\.toc\..+")
 
 _TEMP_FOLDER = f"{whoosh.index._DEF_INDEX_NAME}.tmp"
+
 
 def clear_leftovers(path: str | os.PathLike[str]) -> list[str]:
     """Remove what a killed or failed writer left in the index folder ``path``:
@@ -117,6 +120,7 @@ def clear_leftovers(path: str | os.PathLike[str]) -> list[str]:
     removed.extend(sorted(before - set(os.listdir(path))))
     return removed
 
+
 def _read_settings_file(path: Path) -> dict[str, Any]:
     file = path / SETTINGS_FILE
     try:
@@ -145,12 +149,15 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
         return {"format": FORMAT, **rebuilding.get("previous", {})}
     return data
 
+
 def _toc_name(generation: int) -> str:
     return f"_{whoosh.index._DEF_INDEX_NAME}_{generation}.toc"
+
 
 def _generation(path: Path) -> int:
     """The index's latest generation, from the file names alone (nothing unpickled)."""
     return int(whoosh.index.TOC._latest_generation(FileStorage(str(path)), whoosh.index._DEF_INDEX_NAME))
+
 
 def _settle(path: Path) -> None:
     """Under the write lock: record the settings that really hold, dropping the note of
@@ -163,6 +170,7 @@ def _settle(path: Path) -> None:
         return
     _write_json(file, _read_settings_file(path))
 
+
 def _settings_record(settings: Settings) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -170,6 +178,7 @@ def _settings_record(settings: Settings) -> dict[str, Any]:
         "searchkit_version": __version__,
         "settings": settings.index_time(),
     }
+
 
 def _prepare_folder(path: Path) -> None:
     """Make ``path`` ready to hold a new index; refuse files and folders searchkit did not make."""
@@ -189,6 +198,7 @@ def _prepare_folder(path: Path) -> None:
                 ) from None
     path.mkdir(parents=True, exist_ok=True)
 
+
 #: What an index folder holds: searchkit's files, Whoosh's tables of contents
 #: (_MAIN_<generation>.toc) and segment files (MAIN_<segment id>.<kind>), its lock.
 _INDEX_FILE = re.compile(
@@ -196,8 +206,10 @@ _INDEX_FILE = re.compile(
     r"|_MAIN_\d+\.toc|MAIN_[a-z0-9]+(_\d+)?\.[A-Za-z0-9_.]+|\..*)"
 )
 
+
 def _is_index_file(name: str) -> bool:
     return _INDEX_FILE.fullmatch(name) is not None
+
 
 def _has_index(path: Path) -> bool:
     """Whether ``path`` holds a complete searchkit index (a killed first build may leave

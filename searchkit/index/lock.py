@@ -21,6 +21,7 @@ from .layout import LOCK_FILE, clear_leftovers, _settle
 #: Seconds a writer waits for another process's write lock by default.
 LOCK_TIMEOUT = 10.0
 
+
 def _pid_alive(pid: int) -> bool:
     if os.name == "nt":  # there os.kill(pid, 0) would terminate the process
         return True
@@ -32,6 +33,7 @@ def _pid_alive(pid: int) -> bool:
         return True
     return True
 
+
 def _lock_holder(path: Path) -> str:
     """Who holds the write lock, as the holder wrote it into the lock file."""
     try:
@@ -41,6 +43,7 @@ def _lock_holder(path: Path) -> str:
     if not _pid_alive(pid):
         return f"pid {pid}, no longer running: a process it started may still hold the lock"
     return f"pid {pid}"
+
 
 @contextmanager
 def write_lock(path: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
@@ -77,11 +80,13 @@ def write_lock(path: str | os.PathLike[str], timeout: float = LOCK_TIMEOUT) -> I
         _LOCK_FDS.discard(fd)
         lock.release()
 
+
 #: Descriptors of the write locks this process holds. A forked child closes its
 #: copies at once: a flock belongs to the open file, so an indexing worker that
 #: outlived a killed parent kept the lock, and every later ``searchkit index`` waited
 #: for it in vain.
 _LOCK_FDS: set[int | None] = set()
+
 
 def _drop_inherited_locks() -> None:
     for fd in _LOCK_FDS:
@@ -91,6 +96,7 @@ def _drop_inherited_locks() -> None:
             except OSError:
                 pass
     _LOCK_FDS.clear()
+
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_drop_inherited_locks)

@@ -18,10 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, NamedTuple
 
 
-
-
 from .layout import MANIFEST_FILE, MANIFEST_JOURNAL, _write_text
-
 
 
 class _Manifest:
@@ -105,6 +102,7 @@ class _Manifest:
         self.saved, self.base_bytes, self.journal_bytes = dict(files), len(text), 0
         self._base_generation = self._at = generation
 
+
 class _Entry(NamedTuple):
     """One corpus file's manifest entry. A tuple, not a dict per file: an update holds
     one per corpus file in the parent (and so in every forked worker); a dict, its
@@ -130,8 +128,10 @@ class _Entry(NamedTuple):
         return {"digest": self.digest, "size": self.size, "mtime_ns": self.mtime_ns, "meta": self.meta,
                 "doc_ids": list(self.doc_ids), "problems": [list(p) for p in self.problems]}
 
+
 #: The fields written as columns (problems are written apart: few files have any).
 _ENTRY_FIELDS = _Entry._fields[:-1]
+
 
 def _manifest_columns(files: Mapping[str, _Entry]) -> dict[str, Any]:
     """The manifest as one list per field (and the few files with problems): JSON
@@ -142,6 +142,7 @@ def _manifest_columns(files: Mapping[str, _Entry]) -> dict[str, Any]:
         "fields": {name: [getattr(e, name) for e in entries] for name in _ENTRY_FIELDS},
         "problems": {source: e.problems for source, e in files.items() if e.problems},
     }
+
 
 def _manifest_files(data: Mapping[str, Any]) -> dict[str, _Entry]:
     """The entries of a manifest as written by ``_manifest_columns`` (or, before, as a
@@ -159,12 +160,15 @@ def _manifest_files(data: Mapping[str, Any]) -> dict[str, _Entry]:
         )
     }
 
+
 def _meta_hash(metadata: Mapping[str, Any]) -> str:
     if not metadata:
         return _NO_META
     return hashlib.sha1(json.dumps(metadata, sort_keys=True).encode("utf-8")).hexdigest()[:12]
 
+
 _NO_META = hashlib.sha1(b"{}").hexdigest()[:12]
+
 
 def _sidecar_by_source(sidecar: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The sidecar's entries grouped by corpus file ("file#doc_id" keys under "file"),
@@ -173,6 +177,7 @@ def _sidecar_by_source(sidecar: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     for key, value in sidecar.items():
         groups.setdefault(key.split("#")[0], {})[key] = value
     return groups
+
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:

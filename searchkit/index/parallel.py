@@ -16,13 +16,13 @@ from .layout import clear_leftovers
 from .writing import SEGMENT_OPTIONS, WriterOptions
 
 
-
 def _fork_context() -> Any:
     """Workers are forked: they inherit the open index and their documents. None where
     there is no fork (then one process writes). Imported here: searching never needs it."""
     import multiprocessing
 
     return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+
 
 def _index_chunk(
     ix: Any, writer_options: WriterOptions, docs: list[dict[str, Any]], conn: Any, stemmer: str, parent: int, close: list[int]
@@ -51,6 +51,7 @@ def _index_chunk(
     finally:
         conn.close()
 
+
 def _become_worker(parent: int, close: list[int]) -> None:
     """First thing in a forked worker: die with the parent, leave Ctrl-C to it, and let
     go of the descriptors it does not need. The read end of a pipe still open in a
@@ -73,6 +74,7 @@ def _become_worker(parent: int, close: list[int]) -> None:
             os.close(fd)
         except OSError:
             pass
+
 
 class ParallelWriter:
     """A Whoosh writer that analyses and writes on all cores, with the scores of one.

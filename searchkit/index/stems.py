@@ -24,8 +24,10 @@ STEMS_FORMAT = "searchkit-stems"
 #: Words per bucket of the stems table, on average.
 STEMS_PER_BUCKET = 4
 
+
 def _stem_bucket(word: bytes, buckets: int) -> int:
     return zlib.crc32(word) % buckets
+
 
 def _write_stems(path: Path, stemmer: str, stems: Mapping[str, str]) -> None:
     """Save a word → stem table in buckets by a hash of the word: a search looks up
@@ -52,6 +54,7 @@ def _write_stems(path: Path, stemmer: str, stems: Mapping[str, str]) -> None:
     body = ends.tobytes() + b"".join(buckets)
     head = {"format": STEMS_FORMAT, "stemmer": stemmer, "buckets": len(buckets), "crc32": zlib.crc32(body)}
     _write_bytes(path, json.dumps(head).encode() + b"\n" + body)
+
 
 class _StemTable:
     """A saved word → stem table, held as the file's bytes and read per word."""
@@ -98,12 +101,14 @@ class _StemTable:
         text = self._raw[self._data_at :].decode("utf-8")
         return dict(line.split("\t", 1) for line in text.split("\n") if line)
 
+
 def _read_stems(path: Path) -> _StemTable | None:
     """The index's stems table, or None where there is none or it is damaged."""
     try:
         return _StemTable((path / STEMS_FILE).read_bytes())
     except (OSError, ValueError, KeyError, TypeError, AttributeError, struct.error, RecursionError):
         return None
+
 
 def _load_stems(path: Path, stemmer: str) -> None:
     table = _read_stems(path)

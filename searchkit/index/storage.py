@@ -19,9 +19,6 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 
 
-
-
-
 class _FileIndex(whoosh.index.FileIndex):
     """Whoosh's index, with its table of contents read as its readers are: Whoosh finds
     the latest generation's file name, then opens it, and a commit in between deletes
@@ -29,6 +26,7 @@ class _FileIndex(whoosh.index.FileIndex):
 
     def _read_toc(self) -> Any:
         return _retrying(super()._read_toc)
+
 
 def _retrying(read: Callable[[], Any]) -> Any:
     for attempt in range(20):
@@ -39,6 +37,7 @@ def _retrying(read: Callable[[], Any]) -> Any:
                 raise
             time.sleep(0.01)
 
+
 class _SharedMap:
     """One memory map of one index file, shared by every reader in this process."""
 
@@ -47,6 +46,7 @@ class _SharedMap:
     def __init__(self, mapped: mmap.mmap) -> None:
         self.map = mapped
         self.users = 0
+
 
 #: (path, device, inode, size, mtime) -> the file's map. Python's mmap keeps a
 #: duplicate of the file's descriptor for as long as the map lives (``trackfd`` is
@@ -62,16 +62,20 @@ _MAPS_LOCK = threading.Lock()
 #: only queues the key and takes the lock if it is free; its holder drains the rest.
 _RELEASED: "collections.deque[tuple[str, int, int, int, int]]" = collections.deque()
 
+
 def _reset_maps_lock() -> None:
     global _MAPS_LOCK
     _MAPS_LOCK = threading.Lock()  # a forked worker may inherit it held by another thread
 
+
 if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
     os.register_at_fork(after_in_child=_reset_maps_lock)
+
 
 def _release_map(key: tuple[str, int, int, int, int]) -> None:
     _RELEASED.append(key)
     _drain_released()
+
 
 def _drain_released() -> None:
     # Checked again after each release of the lock: a key queued while it was held
@@ -95,6 +99,7 @@ def _drain_released() -> None:
                 mapped.close()
             except BufferError:  # a view of it is still alive: unmapped when that goes
                 pass
+
 
 class _MapCursor:
     """A position of its own in a shared map, for what Whoosh reads with seek and read
@@ -132,6 +137,7 @@ class _MapCursor:
 
     def close(self) -> None:
         self._release()
+
 
 class _MappedFile(StructFile):
     """An index file opened for reading, mapped into memory: a read is a slice of the
@@ -182,11 +188,13 @@ class _MappedFile(StructFile):
             self.file.seek(start + buffer.tell())
             return value
 
+
 class _Storage(FileStorage):
     """Whoosh's file storage, reading through memory maps."""
 
     def open_file(self, name: str, **kwargs: Any) -> Any:
         return _MappedFile(self._fpath(name), name, **kwargs)
+
 
 def _open_whoosh(path: Path, schema: Any = None) -> Any:
     """The Whoosh index in ``path`` (``schema`` replaces the pickled one, for a rebuild)."""

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 
 import errno
 import pickle
@@ -49,7 +50,7 @@ class WriterOptions:
     writer (the same files, slower: for tests that compare the two).
     """
 
-    procs: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
+    procs: int = dataclasses.field(default_factory=lambda: min(2, os.cpu_count() or 1))
     chunk_passages: int = 1500
     chunk_growth: int = 2
     chunk_max: int = 12000
@@ -74,6 +75,7 @@ class WriterOptions:
 #: Whoosh's own writers' options: the caller holds write_lock(), and Whoosh's own lock is the same file.
 SEGMENT_OPTIONS = {"_lk": False, "limitmb": 256, "compound": False}
 
+
 def _abandon(writer: Any, path: Path) -> None:
     """Give up a write: stop its workers, and remove what it wrote (the caller holds the
     lock), so a failure or an interrupt leaves the last commit and nothing else."""
@@ -83,6 +85,7 @@ def _abandon(writer: Any, path: Path) -> None:
     except Exception:  # cancelling flushes, and fails again on a full disk: the files go anyway
         pass
     clear_leftovers(path)
+
 
 @contextmanager
 def _write_errors(path: Path) -> Iterator[None]:
@@ -101,6 +104,7 @@ def _write_errors(path: Path) -> Iterator[None]:
             f"cannot write the index at {path} ({exc.strerror or exc}); {fix} and run searchkit index "
             "again: the index is as of its last commit"
         ) from None
+
 
 def _merge_tiny(writer: Any, segments: list[Any], tiny_segment: int = 1000, most: int = 8) -> list[Any]:
     """Whoosh merge policy: merge the segments under ``tiny_segment`` passages once
@@ -124,6 +128,7 @@ def _merge_tiny(writer: Any, segments: list[Any], tiny_segment: int = 1000, most
         writer.add_reader(reader)
         reader.close()
     return [seg for seg in live if seg not in merged]
+
 
 class _TermPool:
     """Whoosh's posting pool for one chunk, grouped by term as postings come.
@@ -176,6 +181,7 @@ class _TermPool:
     def cleanup(self) -> None:
         self._terms = {}
 
+
 _SHORT = struct.Struct("<IHH")  # document number, whole weight, value length
 
 _LONG = struct.Struct("<dI")  # after a short record whose weight is _LONG_RECORD
@@ -183,6 +189,7 @@ _LONG = struct.Struct("<dI")  # after a short record whose weight is _LONG_RECOR
 _LONG_RECORD = 0xFFFF
 
 _pack_short = _SHORT.pack
+
 
 def _records(data: bytes) -> Iterator[tuple[int, float, bytes]]:
     """The (docnum, weight, value) records ``_TermPool.add_posting`` wrote into ``data``."""
@@ -196,6 +203,7 @@ def _records(data: bytes) -> Iterator[tuple[int, float, bytes]]:
             at += 12
         yield docnum, float(weight), data[at : at + size]
         at += size
+
 
 class _FastWriter(SegmentWriter):
     """Whoosh's segment writer, with searchkit's English fields analysed without
@@ -295,22 +303,7 @@ class _FastWriter(SegmentWriter):
                         stems = stems_of(title) + stems_of(text)
                     else:
                         stems = stems_of(value)
-                    if positions:
-                        poses: dict[str, list[int]] = {}
-                        for pos, word in enumerate(stems):
-                            found = poses.get(word)
-                            if found is None:
-                                poses[word] = [pos]
-                            else:
-                                found.append(pos)
-                        for word, poslist in poses.items():
-                            post((fieldname, word.encode("utf-8")), docnum, float(len(poslist)), _encode_positions(poslist))
-                    else:
-                        counts: dict[str, int] = {}
-                        for word in stems:
-                            counts[word] = counts.get(word, 0) + 1
-                        for word, freq in counts.items():
-                            post((fieldname, word.encode("utf-8")), docnum, float(freq), _packed(freq))
+                    _post_stems(post, fieldname, docnum, stems, positions)
                     if field.scorable:
                         length = len(stems)
                         if self._lengths is not None and length_to_byte(length):
@@ -331,13 +324,36 @@ class _FastWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
+
+def _post_stems(post: Callable[..., None], fieldname: str, docnum: int, stems: list[str], positions: bool) -> None:
+    """Post one field's stems as Whoosh's ``Positions`` or ``Frequency`` format would."""
+    if positions:
+        poses: dict[str, list[int]] = {}
+        for pos, word in enumerate(stems):
+            found = poses.get(word)
+            if found is None:
+                poses[word] = [pos]
+            else:
+                found.append(pos)
+        for word, poslist in poses.items():
+            post((fieldname, word.encode("utf-8")), docnum, float(len(poslist)), _encode_positions(poslist))
+    else:
+        counts: dict[str, int] = {}
+        for word in stems:
+            counts[word] = counts.get(word, 0) + 1
+        for word, freq in counts.items():
+            post((fieldname, word.encode("utf-8")), docnum, float(freq), _packed(freq))
+
+
 _PACKED: dict[int, bytes] = {}
+
 
 def _packed(freq: int) -> bytes:
     found = _PACKED.get(freq)
     if found is None:
         found = _PACKED[freq] = pack_uint(freq)
     return found
+
 
 def _encode_positions(poslist: list[int]) -> bytes:
     """What ``whoosh.formats.Positions.encode`` makes of ``poslist``."""
