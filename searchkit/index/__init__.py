@@ -20,7 +20,14 @@ every read of a Whoosh private attribute in this package is in ``storage``, ``wr
 from __future__ import annotations
 
 from .core import Index, build_index, create_index, ensure_index, open_index
-from .layout import LOCK_FILE, MANIFEST_FILE, MANIFEST_JOURNAL, SETTINGS_FILE, STEMS_FILE, clear_leftovers
+from .layout import (
+    LOCK_FILE,
+    MANIFEST_FILE,
+    MANIFEST_JOURNAL,
+    SETTINGS_FILE,
+    STEMS_FILE,
+    clear_leftovers,
+)
 from .lock import LOCK_TIMEOUT, write_lock
 from .plan import UpdatePlan, plan_update
 from .writing import WriterOptions

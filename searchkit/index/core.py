@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 import whoosh.index
 from whoosh.filedb.filestore import FileStorage
@@ -20,21 +20,26 @@ from ..models import Article, IndexReport, Passage
 from ..passages import split_article
 from ..schema import SCHEMA_VERSION, build_schema, passage_document, passage_from_fields
 from ..settings import Settings
-
-
-from .layout import SETTINGS_FILE, STEMS_FILE, OLD_STEMS_FILE, _write_json, _read_settings_file, _toc_name, _generation, _settings_record, _prepare_folder, _has_index
+from .layout import (
+    OLD_STEMS_FILE,
+    SETTINGS_FILE,
+    STEMS_FILE,
+    _generation,
+    _has_index,
+    _prepare_folder,
+    _read_settings_file,
+    _settings_record,
+    _toc_name,
+    _write_json,
+)
 from .lock import LOCK_TIMEOUT, write_lock
-from .manifest import _Manifest, _Entry, _gc_paused
-from .stems import _write_stems, _read_stems, _load_stems
-from .storage import _open_whoosh
-from .writing import SEGMENT_OPTIONS, WriterOptions, _abandon, _write_errors
-from .parallel import _fork_context, ParallelWriter
+from .manifest import _Entry, _gc_paused, _Manifest
+from .parallel import ParallelWriter, _fork_context
 from .plan import plan_update
-from .update import Update, load_manifest
-
-
-Progress = Callable[[int, int], None]
-
+from .stems import _load_stems, _read_stems, _write_stems
+from .storage import _open_whoosh
+from .update import Progress, Update, load_manifest
+from .writing import SEGMENT_OPTIONS, WriterOptions, _write_errors, committed
 
 class Index:
     """An open searchkit index folder. Safe to share between threads."""
@@ -188,18 +193,13 @@ class Index:
         """
         with write_lock(self.path, lock_timeout), _write_errors(self.path):
             self._seed_stems()
-            writer = self._writer()
             count = 0
-            try:
+            with committed(self._writer(), self.path) as writer:
                 for article in articles:
                     writer.delete_by_term("doc_id", article.doc_id)
                     for passage in split_article(article, self.settings):
                         writer.add_document(**passage_document(passage, ""))
                         count += 1
-                writer.commit()
-            except BaseException:
-                _abandon(writer, self.path)
-                raise
             self._save_stems()
         return count
 

@@ -29,7 +29,6 @@ from ..errors import (
 from ..schema import SCHEMA_VERSION
 from ..settings import Settings
 
-
 SETTINGS_FILE = "searchkit.json"
 
 MANIFEST_FILE = "manifest.json"

@@ -13,10 +13,7 @@ from whoosh.filedb.filestore import FileStorage
 from ..errors import (
     IndexLockedError,
 )
-
-
-from .layout import LOCK_FILE, clear_leftovers, _settle
-
+from .layout import LOCK_FILE, _settle, clear_leftovers
 
 #: Seconds a writer waits for another process's write lock by default.
 LOCK_TIMEOUT = 10.0

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping, NamedTuple
 
-
 from .layout import MANIFEST_FILE, MANIFEST_JOURNAL, _write_text
 
 

@@ -8,10 +8,7 @@ import signal
 import sys
 from typing import Any
 
-
 from .. import analysis
-
-
 from .layout import clear_leftovers
 from .writing import SEGMENT_OPTIONS, WriterOptions
 

@@ -12,12 +12,8 @@ from array import array
 from pathlib import Path
 from typing import Mapping
 
-
 from .. import analysis
-
-
-from .layout import STEMS_FILE, OLD_STEMS_FILE, _write_bytes
-
+from .layout import OLD_STEMS_FILE, STEMS_FILE, _write_bytes
 
 STEMS_FORMAT = "searchkit-stems"
 

@@ -12,12 +12,12 @@ from whoosh.filedb.filetables import _lengths, _pointer
 from whoosh.reading import SegmentReader
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from ..models import Skipped
+from ..schema import passage_document, passage_from_fields
 from .core import Index
 from .layout import MANIFEST_FILE, STEMS_FILE
 from .manifest import _Manifest
 from .stems import _read_stems
-from ..models import Skipped
-from ..schema import passage_document, passage_from_fields
 
 #: Stored passages per segment whose terms, lengths and columns are looked up again:
 #: a sample, so that checking a large index stays quick.

@@ -4,15 +4,14 @@ up a write cleanly."""
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import functools
 import os
-import dataclasses
-from dataclasses import dataclass
-
-import errno
 import pickle
 import struct
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -25,8 +24,6 @@ from .. import analysis
 from ..errors import (
     IndexWriteError,
 )
-
-
 from .layout import clear_leftovers
 
 
@@ -85,6 +82,18 @@ def _abandon(writer: Any, path: Path) -> None:
     except Exception:  # cancelling flushes, and fails again on a full disk: the files go anyway
         pass
     clear_leftovers(path)
+
+
+@contextmanager
+def committed(writer: Any, path: Path) -> Iterator[Any]:
+    """``writer`` for the block, committed when it ends, abandoned if it (or the
+    commit) fails: the last commit then stands and nothing else is left."""
+    try:
+        yield writer
+        writer.commit()
+    except BaseException:
+        _abandon(writer, path)
+        raise
 
 
 @contextmanager
