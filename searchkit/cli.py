@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, TextIO
 import click
 
 from . import __version__
-from .errors import QueryError, SearchkitError
+from .errors import QueryError, SearchkitError, exit_code
 from .index import LOCK_TIMEOUT, SETTINGS_FILE, build_index, ensure_index
 from .models import Hit, IndexReport, PassageContext, SearchResults
 from .search import Searcher, parse_queries
@@ -89,7 +89,7 @@ def handle_errors(f: Callable[..., Any]) -> Callable[..., Any]:
             return f(*args, **kwargs)
         except SearchkitError as exc:
             click.echo(f"searchkit: error: {exc}", err=True)
-            sys.exit(EXIT_ERROR)
+            sys.exit(exit_code(exc))
         except (KeyboardInterrupt, Terminated) as exc:
             stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
             click.echo(

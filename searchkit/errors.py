@@ -33,6 +33,9 @@ __all__ = [
     "PassageNotFoundError",
     "EvaluationError",
     "shown",
+    "OUTCOMES",
+    "exit_code",
+    "http_status",
 ]
 
 
@@ -96,3 +99,39 @@ class PassageNotFoundError(SearchkitError):
 
 class EvaluationError(SearchkitError):
     """A test collection cannot be read, or the metrics library is missing."""
+
+
+#: What each kind of error means to a front-end, in one place: the command line's
+#: exit code and the HTTP API's status. The nearest class listed for an error decides.
+#: Every library error exits 1 on the command line (exit codes 2-4 and 130/143 are
+#: the CLI's own: usage, partial index, stale index, interrupted, terminated).
+OUTCOMES: dict[type[SearchkitError], tuple[int, int]] = {
+    SearchkitError: (1, 500),
+    QueryError: (1, 400),  # the request is at fault: fix the query
+    PassageNotFoundError: (1, 404),
+    CorpusError: (1, 404),  # the server's source view: the cited file is gone
+    SearchUnavailableError: (1, 503),  # it may pass: retry
+    IndexDamagedError: (1, 503),
+    IndexNotFoundError: (1, 503),  # the folder was removed or replaced under the server
+    IndexMismatchError: (1, 503),
+    IndexLockedError: (1, 503),
+    IndexWriteError: (1, 503),
+    EvaluationError: (1, 500),
+}
+
+
+def _outcome(exc: SearchkitError) -> tuple[int, int]:
+    for cls in type(exc).__mro__:
+        if cls in OUTCOMES:
+            return OUTCOMES[cls]  # type: ignore[index]
+    return OUTCOMES[SearchkitError]
+
+
+def exit_code(exc: SearchkitError) -> int:
+    """The command line's exit code for ``exc``."""
+    return _outcome(exc)[0]
+
+
+def http_status(exc: SearchkitError) -> int:
+    """The HTTP API's status code for ``exc``."""
+    return _outcome(exc)[1]
