@@ -13,8 +13,9 @@ The package follows an update through the folder:
 * ``core``: ``Index`` and open / create / build / ensure
 
 Only this package and ``searchkit.search`` (with ``analysis`` and ``schema``) import Whoosh;
-every read of a Whoosh private attribute in this package is in ``storage``, ``writing``,
-``parallel`` or ``verify``.
+every read of a Whoosh private attribute in this package is in ``layout`` (its file
+names), ``storage``, ``writing``, ``parallel`` or ``verify``: the files to review when
+Whoosh is upgraded.
 """
 
 from __future__ import annotations

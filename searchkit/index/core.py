@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import whoosh.index
-from whoosh.filedb.filestore import FileStorage
 
 from .. import analysis
 from ..errors import (
@@ -37,7 +36,7 @@ from .manifest import _Entry, _gc_paused, _Manifest
 from .parallel import ParallelWriter, _fork_context
 from .plan import plan_update
 from .stems import _load_stems, _read_stems, _write_stems
-from .storage import _open_whoosh
+from .storage import _open_whoosh, segments, write_empty_toc
 from .update import Progress, Update, load_manifest
 from .writing import SEGMENT_OPTIONS, WriterOptions, _write_errors, committed
 
@@ -64,7 +63,7 @@ class Index:
 
     def passage_count(self) -> int:
         # From the table of contents: a reader would open every segment's term table.
-        return sum(segment.doc_count() for segment in self._ix._segments())
+        return sum(segment.doc_count() for segment in segments(self._ix))
 
     def close(self) -> None:
         self._ix.close()
@@ -303,11 +302,10 @@ def _create_locked(path: Path, settings: Settings, writer_options: WriterOptions
     never taken for the new index's.
     """
     recorded = _settings_record(settings)
-    storage = FileStorage(str(path))
     # From the file names, not by opening the index: its table of contents may be damaged.
     generation = _generation(path)
     if generation >= 0:
-        whoosh.index.TOC(build_schema(settings), [], generation + 1).write(storage, whoosh.index._DEF_INDEX_NAME)
+        write_empty_toc(path, build_schema(settings), generation + 1)
         ix = _open_whoosh(path)
         _write_json(path / SETTINGS_FILE, recorded)
     else:

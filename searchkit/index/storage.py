@@ -199,3 +199,15 @@ class _Storage(FileStorage):
 def _open_whoosh(path: Path, schema: Any = None) -> Any:
     """The Whoosh index in ``path`` (``schema`` replaces the pickled one, for a rebuild)."""
     return _retrying(lambda: _FileIndex(_Storage(str(path)), schema=schema))
+
+
+def segments(ix: Any) -> list[Any]:
+    """The segments of ``ix``'s latest commit, from its table of contents (a reader
+    would open every segment's term table)."""
+    return list(ix._segments())
+
+
+def write_empty_toc(path: Path, schema: Any, generation: int) -> None:
+    """An empty table of contents as ``generation``: the index holds nothing from then on."""
+    storage = FileStorage(str(path))
+    whoosh.index.TOC(schema, [], generation).write(storage, whoosh.index._DEF_INDEX_NAME)
