@@ -48,13 +48,13 @@ from .errors import IndexDamagedError, PassageNotFoundError, QueryError, Searchk
 from .index import SETTINGS_FILE, Index, ensure_index, open_index
 from .models import Hit, Passage, PassageContext, SearchResults
 from .schema import TEXT_KEY, passage_from_fields
-from .settings import Settings
+from .settings import LIBRARY_LIMITS, Settings, check_query
 
 __all__ = ["Searcher", "search", "search_batch", "show", "open_searcher", "parse_queries", "MAX_QUERY_CHARS", "MAX_LIMIT"]
 
 #: Longer queries are refused: they are pasted documents, not questions.
-MAX_QUERY_CHARS = 10_000
-MAX_LIMIT = 10_000
+MAX_QUERY_CHARS = LIBRARY_LIMITS.max_query_chars
+MAX_LIMIT = LIBRARY_LIMITS.max_limit
 _TOKEN_RE = re.compile(TOKEN_PATTERN)
 
 
@@ -713,22 +713,6 @@ class Searcher:
 
         return parse_syntax(text, self.index.whoosh.schema, shown(text))
 
-    def _check(self, text: str, limit: int) -> None:
-        if not isinstance(text, str):
-            raise QueryError(f"a query must be text, not {type(text).__name__}")
-        if not text.strip():
-            raise QueryError("the query is empty; type some words")
-        if len(text) > MAX_QUERY_CHARS:
-            raise QueryError(
-                f"query of {len(text)} characters is longer than {MAX_QUERY_CHARS}; shorten it"
-            )
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates, e.g. undecodable bytes on a command line
-            raise QueryError("the query holds bytes that are not valid text; retype it in UTF-8") from None
-        if not 1 <= limit <= MAX_LIMIT:
-            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-
     # --- public API ----------------------------------------------------------------
 
     def search(
@@ -755,7 +739,7 @@ class Searcher:
         memory, cannot read the index files, or fails inside searchkit: not the
         query's fault; retry later.
         """
-        self._check(query, limit)
+        check_query(query, limit, LIBRARY_LIMITS)
         with _not_the_query(self.index.path):
             parsed, terms = self._syntax_query(query) if syntax else self._plain_query(query)
             with self._held() as reading:
