@@ -476,3 +476,27 @@ def test_close_closes_the_index_even_when_a_reading_fails_to_close(tmp_path: Pat
         release.set()
         other.join()
     assert readings[1].is_closed and closed == [True]
+
+
+def test_a_failure_inside_scoring_is_never_blamed_on_the_query(bundled_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # searchkit's own scoring reads postings through searchkit.search._whoosh: a bug
+    # there is SearchUnavailableError, damaged data IndexDamagedError, never QueryError.
+    import zlib
+
+    whoosh_access = importlib.import_module("searchkit.search._whoosh")
+
+    def failing(exc: Exception) -> Any:
+        def posting_blocks(*args: object) -> object:
+            raise exc
+
+        return posting_blocks
+
+    with searchkit.Searcher(bundled_index) as searcher:
+        monkeypatch.setattr(whoosh_access, "posting_blocks", failing(RuntimeError("a bug")))
+        with pytest.raises(searchkit.SearchUnavailableError, match=r"inside searchkit \(RuntimeError\)"):
+            searcher.search("Chechnya")
+        monkeypatch.setattr(whoosh_access, "posting_blocks", failing(zlib.error("bad block")))
+        with pytest.raises(searchkit.IndexDamagedError):
+            searcher.search("Chechnya")
+        monkeypatch.undo()
+        assert searcher.search("Chechnya").hits
