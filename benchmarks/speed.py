@@ -649,7 +649,7 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   entered in the term table.
 - **Plain-words queries are scored by searchkit** (since 2026-11-29): the words' postings are read
   block by block from Whoosh's files and scored with Whoosh's BM25F formula, the same operations in
-  the same order (`_exact_top` in `searchkit/search.py`), instead of a tree of Whoosh matchers per
+  the same order (`exact_top` in `searchkit/search/scoring.py`), instead of a tree of Whoosh matchers per
   segment with several Python calls per posting. Whoosh's optimised top-N search also returned wrong
   scores and missed true top-10 passages for 3 in 500 queries on ×1 (its block skipping drops a word's
   share of some passages); a test compares searchkit's ranking with Whoosh scoring every passage.
@@ -754,7 +754,7 @@ af87f9d, 2026-11-28 on BBC ×1, ×10 and ×40 indexes built by `searchkit index`
   Before this run's changes the command itself, after its imports, took about 45 ms: parsing the
   JSON stems table 16 ms, compiling a highlight pattern for each hit 5-9 ms, the search 5 ms; and
   a plain-words search imported Whoosh's query, parser and searching modules (about 20 ms) that it
-  never used. Now plain words are scored from a Whoosh reader without them (`searchkit/query.py`
+  never used. Now plain words are scored from a Whoosh reader without them (`searchkit/search/syntax.py`
   holds what needs them: syntax, proximity, feedback, `show`); the stems table is saved in hashed
   buckets (`stems.table`) and read per word, under 1 ms whatever the vocabulary (the JSON table
   grew with it); highlights use one plain pattern per query. The command now takes about 10 ms

@@ -19,11 +19,13 @@ from mcp.types import ToolAnnotations
 from . import Index, Searcher, __version__
 from .errors import SearchkitError
 from .search import open_searcher
+from .settings import MCP_LIMITS, check_limit
 
 __all__ = ["create_server", "run", "MAX_LIMIT"]
 
-#: An assistant reads every passage it gets: more than this only fills its context.
-MAX_LIMIT = 50
+#: An assistant reads every passage it gets: more than this only fills its context
+#: (``settings.MCP_LIMITS``).
+MAX_LIMIT = MCP_LIMITS.max_limit
 
 INSTRUCTIONS = (
     "Search a collection of articles for passages that answer a question. Each hit carries "
@@ -47,10 +49,9 @@ def create_server(index: Index | Searcher | str | os.PathLike[str]) -> MCPServer
         query: a question or some words (with syntax=true: AND/OR/NOT, "phrases", field:value, prefix*).
         limit: how many passages to return (1 to 50).
         """
-        if not 1 <= limit <= MAX_LIMIT:
-            raise ToolError(f"limit must be from 1 to {MAX_LIMIT}, not {limit}")
         try:
-            results = searcher.search(query, limit=limit, syntax=syntax, time_limit=10.0)
+            check_limit(limit, MCP_LIMITS)
+            results = searcher.search(query, limit=limit, syntax=syntax, time_limit=MCP_LIMITS.seconds)
         except SearchkitError as exc:
             raise ToolError(str(exc)) from None
         return results.to_dict()

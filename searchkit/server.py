@@ -32,15 +32,17 @@ from starlette.staticfiles import StaticFiles
 from . import Index, Searcher, __version__, source_text
 from .errors import CorpusError, PassageNotFoundError, QueryError, SearchkitError
 from .search import open_searcher
+from .settings import SERVER_LIMITS, check_limit, check_query
 
 __all__ = ["create_app", "serve", "openapi", "MAX_QUERY_CHARS", "MAX_LIMIT", "LOOPBACK_HOSTS"]
 
-#: The server refuses longer queries and larger limits than the library does:
-#: it answers anyone who can reach the port, so one request must stay cheap.
-MAX_QUERY_CHARS = 1_000
-MAX_LIMIT = 100
-#: Seconds one search may run before it returns the hits found so far.
-SEARCH_SECONDS = 5.0
+#: The server refuses longer queries and larger limits than the library does
+#: (``settings.SERVER_LIMITS``): it answers anyone who can reach the port, so one
+#: request must stay cheap. A search that runs ``SEARCH_SECONDS`` returns the hits
+#: found by then.
+MAX_QUERY_CHARS = SERVER_LIMITS.max_query_chars
+MAX_LIMIT = SERVER_LIMITS.max_limit
+SEARCH_SECONDS = SERVER_LIMITS.seconds
 #: Host names a loopback-bound server answers to (refusing others stops DNS rebinding).
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
@@ -70,8 +72,7 @@ def _limit(raw: str | None) -> int:
         value = int(raw)
     except ValueError:
         value = 0
-    if not 1 <= value <= MAX_LIMIT:
-        raise QueryError(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}")
+    check_limit(value, SERVER_LIMITS, given=raw)
     return value
 
 
@@ -115,12 +116,9 @@ def create_app(
         params = request.query_params
         query = params.get("q", "")
         try:
-            if len(query) > MAX_QUERY_CHARS:
-                raise QueryError(f"query of {len(query)} characters is longer than {MAX_QUERY_CHARS}; shorten it")
-            results = searcher.search(
-                query, limit=_limit(params.get("limit")), syntax=_flag(params.get("syntax")),
-                time_limit=SEARCH_SECONDS,
-            )
+            limit, syntax = _limit(params.get("limit")), _flag(params.get("syntax"))
+            check_query(query, limit, SERVER_LIMITS)
+            results = searcher.search(query, limit=limit, syntax=syntax, time_limit=SERVER_LIMITS.seconds)
         except QueryError as exc:
             return _error(400, str(exc))
         return JSONResponse(results.to_dict())

@@ -10,7 +10,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-__all__ = ["Settings", "INDEX_TIME", "STEMMERS"]
+from .errors import QueryError
+
+__all__ = [
+    "Settings",
+    "INDEX_TIME",
+    "STEMMERS",
+    "Limits",
+    "LIBRARY_LIMITS",
+    "SERVER_LIMITS",
+    "MCP_LIMITS",
+    "check_query",
+    "check_limit",
+]
 
 STEMMERS = ("porter", "snowball", "lancaster", "none")
 
@@ -86,3 +98,43 @@ class Settings:
     def from_dict(cls, data: dict[str, Any]) -> "Settings":
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one search may ask for: the longest query, the most hits and, for the
+    front-ends, the seconds it may run before returning the hits found by then."""
+
+    max_query_chars: int
+    max_limit: int
+    seconds: float | None = None
+
+
+#: The library: longer queries are pasted documents, not questions.
+LIBRARY_LIMITS = Limits(max_query_chars=10_000, max_limit=10_000)
+#: The HTTP server answers anyone who can reach the port, so one request must stay cheap.
+SERVER_LIMITS = Limits(max_query_chars=1_000, max_limit=100, seconds=5.0)
+#: An assistant reads every passage it gets: more than 50 only fills its context.
+MCP_LIMITS = Limits(max_query_chars=LIBRARY_LIMITS.max_query_chars, max_limit=50, seconds=10.0)
+
+
+def check_limit(limit: int, limits: Limits = LIBRARY_LIMITS, given: object = None) -> None:
+    """Raise ``QueryError`` unless ``1 <= limit <= limits.max_limit``; ``given`` is
+    what the caller typed, named in the message when it was not a number."""
+    if not 1 <= limit <= limits.max_limit:
+        raise QueryError(f"limit must be from 1 to {limits.max_limit}, not {limit if given is None else given!r}")
+
+
+def check_query(text: object, limit: int, limits: Limits = LIBRARY_LIMITS) -> None:
+    """Raise ``QueryError`` for a query or limit a search under ``limits`` refuses."""
+    if not isinstance(text, str):
+        raise QueryError(f"a query must be text, not {type(text).__name__}")
+    if not text.strip():
+        raise QueryError("the query is empty; type some words")
+    if len(text) > limits.max_query_chars:
+        raise QueryError(f"query of {len(text)} characters is longer than {limits.max_query_chars}; shorten it")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates, e.g. undecodable bytes on a command line
+        raise QueryError("the query holds bytes that are not valid text; retype it in UTF-8") from None
+    check_limit(limit, limits)

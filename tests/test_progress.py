@@ -72,7 +72,7 @@ def test_search_needs_no_nltk_for_indexed_words(tmp_path: Path) -> None:
         "try:\n    main(['search', 'condemned cranes', '--index', sys.argv[1]])\n"
         "except SystemExit:\n    pass\n"
         "heavy = sorted(m for m in ('nltk', 'searchkit.ingest', 'jsonlines', 'http.client', 'whoosh.query',\n"
-        "    'whoosh.qparser', 'whoosh.searching', 'whoosh.collectors', 'searchkit.query') if m in sys.modules)\n"
+        "    'whoosh.qparser', 'whoosh.searching', 'whoosh.collectors', 'searchkit.search.syntax') if m in sys.modules)\n"
         "print('HEAVY', heavy, 'STEMMERS', [s for s in ('porter', 'snowball', 'lancaster') if analysis.stem_cache(s).loaded])\n"
     )
     out = subprocess.run([sys.executable, "-c", probe, str(index)], capture_output=True, text=True, timeout=60).stdout

@@ -7,7 +7,7 @@ messages; the time limit really stops a slow search and flags the partial result
 
 from __future__ import annotations
 
-import sys
+import importlib
 import time
 from pathlib import Path
 
@@ -119,15 +119,15 @@ def test_time_limit_returns_partial_results_with_a_flag(
             return original(self, global_docnum, score)
 
         monkeypatch.setattr(cls, "_collect", slow_collect)
-    search_module = sys.modules["searchkit.search"]
+    whoosh_access = importlib.import_module("searchkit.search._whoosh")
 
-    def slow_blocks(*args, original=search_module._posting_blocks):  # type: ignore[no-untyped-def]
+    def slow_blocks(*args, original=whoosh_access.posting_blocks):  # type: ignore[no-untyped-def]
         for _, read in original(*args):
             for doc, weight in zip(*read()):
                 time.sleep(0.02)
                 yield doc, lambda doc=doc, weight=weight: ([doc], [weight])
 
-    monkeypatch.setattr(search_module, "_posting_blocks", slow_blocks)
+    monkeypatch.setattr(whoosh_access, "posting_blocks", slow_blocks)
     with searchkit.Searcher(bundled_index) as searcher:
         complete = searcher.search("the", limit=50, syntax=syntax)
         assert not complete.timed_out and len(complete.hits) > 20

@@ -170,13 +170,13 @@ def test_thread_searchers_close_when_their_thread_ends_or_on_close(bundled_index
 
     def live_work() -> None:
         searcher.search("Chechnya")
-        live_opened.append(searcher._local.reading)
+        live_opened.append(searcher._readings._local.reading)
         ready.set()
         release.wait(30)
 
     def short_work() -> None:
         searcher.search("Chechnya")
-        short_opened.append(searcher._local.reading)
+        short_opened.append(searcher._readings._local.reading)
 
     live = threading.Thread(target=live_work, daemon=True)
     live.start()
@@ -187,7 +187,7 @@ def test_thread_searchers_close_when_their_thread_ends_or_on_close(bundled_index
             t.start()
             t.join()
         gc.collect()
-        assert len(short_opened) == 20 and len(searcher._open) == 1
+        assert len(short_opened) == 20 and len(searcher._readings._open) == 1
         assert all(files_closed(s) for s in short_opened) and not files_closed(live_opened[0])
         searcher.close()
         assert files_closed(live_opened[0])
@@ -223,22 +223,15 @@ def test_search_in_another_thread_after_close_opens_again(bundled_index: Path) -
     searcher.index.close()
 
 
-def test_time_limit_is_one_budget_for_all_segments(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_time_limit_is_one_budget_for_all_segments(corpus: Path, tmp_path: Path) -> None:
     import itertools
-    import sys
-    import time as real_time
-    import types
 
-    search_module = sys.modules["searchkit.search"]
     for n in range(6):
         write(corpus, f"z{n}.txt", f"Zeppelin {n}\n\nA zeppelin number {n} flew over the harbour.\n")
         searchkit.build_index(corpus, tmp_path / "ix")  # one small segment per file
-    with searchkit.Searcher(tmp_path / "ix") as searcher:
+    ticks = itertools.count()  # a clock that moves one second each time it is read
+    with searchkit.Searcher(tmp_path / "ix", clock=lambda: float(next(ticks))) as searcher:
         assert len(searcher._searcher().leaf_searchers()) >= 6
-        ticks = itertools.count()  # a clock that moves one second each time it is read
-        clock = types.SimpleNamespace(**{k: getattr(real_time, k) for k in dir(real_time) if not k.startswith("_")})
-        clock.monotonic = lambda: float(next(ticks))
-        monkeypatch.setattr(search_module, "time", clock)
         result = searcher.search("zeppelin", time_limit=2.5)
     assert result.timed_out and len(result.hits) < 6
 
@@ -276,7 +269,7 @@ def _whoosh_exhaustive(searcher: searchkit.Searcher, query: str, limit: int) -> 
     passage per text (the best; ties: the first), best first: the reference."""
     ws = searcher._searcher()
     words, _ = searcher._plain_query(query)
-    parsed = importlib.import_module("searchkit.query").words_query(words.leaves)
+    parsed = importlib.import_module("searchkit.search.syntax").words_query(words.leaves)
     best: dict[object, tuple[float, int]] = {}
     for hit in ws.search(parsed, limit=None):
         key = hit["text"]
@@ -349,8 +342,10 @@ def test_highlight_pattern_finds_exactly_the_whole_tokens() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    search_module = importlib.import_module("searchkit.search")
-    token = re.compile(search_module.TOKEN_PATTERN)
+    from searchkit.analysis import TOKEN_PATTERN
+
+    highlight = importlib.import_module("searchkit.search.highlight")
+    token = re.compile(TOKEN_PATTERN)
 
     @settings(max_examples=800, deadline=None)
     @given(st.text(alphabet="ab1é_.'’ -,\n²ßǅ٣\u0301", max_size=40), st.data())
@@ -360,7 +355,7 @@ def test_highlight_pattern_finds_exactly_the_whole_tokens() -> None:
             return
         chosen = frozenset(data.draw(st.lists(st.sampled_from(tokens), min_size=1)))
         expected = [m.span() for m in token.finditer(text) if m.group() in chosen]
-        assert list(search_module._whole_token_spans(text, search_module._any_of(chosen))) == expected
+        assert list(highlight._whole_token_spans(text, highlight._any_of(chosen))) == expected
 
     check()
 
@@ -379,9 +374,9 @@ def test_words_that_cannot_reach_the_top_are_read_only_where_needed(tmp_path: Pa
                 paragraphs[3] = f"A zanzibar spice ship docked; the common word again, batch {batch}."
             write(corpus, f"f{batch}{number:02d}.txt", f"File {batch} {number}\n\n" + "\n\n".join(paragraphs))
         searchkit.build_index(corpus, index, settings=searchkit.Settings(min_chars=20))
-    search_module = importlib.import_module("searchkit.search")
+    whoosh_access = importlib.import_module("searchkit.search._whoosh")
     counts = {"blocks": 0, "read": 0}
-    original = search_module._posting_blocks
+    original = whoosh_access.posting_blocks
 
     def counting(*args):  # type: ignore[no-untyped-def]
         def read_counted(read):  # type: ignore[no-untyped-def]
@@ -392,7 +387,7 @@ def test_words_that_cannot_reach_the_top_are_read_only_where_needed(tmp_path: Pa
             counts["blocks"] += 1
             yield last, lambda read=read: read_counted(read)
 
-    monkeypatch.setattr(search_module, "_posting_blocks", counting)
+    monkeypatch.setattr(whoosh_access, "posting_blocks", counting)
     with searchkit.Searcher(index) as searcher:
         assert len(searcher._searcher().leaf_searchers()) >= 3
         for limit in (1, 3):
@@ -466,7 +461,7 @@ def test_close_closes_the_index_even_when_a_reading_fails_to_close(tmp_path: Pat
     other = threading.Thread(target=work)
     other.start()
     assert ready.wait(30)
-    readings = list(searcher._open.values())
+    readings = list(searcher._readings._open.values())
     assert len(readings) == 2
 
     def fails() -> None:
@@ -481,3 +476,27 @@ def test_close_closes_the_index_even_when_a_reading_fails_to_close(tmp_path: Pat
         release.set()
         other.join()
     assert readings[1].is_closed and closed == [True]
+
+
+def test_a_failure_inside_scoring_is_never_blamed_on_the_query(bundled_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # searchkit's own scoring reads postings through searchkit.search._whoosh: a bug
+    # there is SearchUnavailableError, damaged data IndexDamagedError, never QueryError.
+    import zlib
+
+    whoosh_access = importlib.import_module("searchkit.search._whoosh")
+
+    def failing(exc: Exception) -> Any:
+        def posting_blocks(*args: object) -> object:
+            raise exc
+
+        return posting_blocks
+
+    with searchkit.Searcher(bundled_index) as searcher:
+        monkeypatch.setattr(whoosh_access, "posting_blocks", failing(RuntimeError("a bug")))
+        with pytest.raises(searchkit.SearchUnavailableError, match=r"inside searchkit \(RuntimeError\)"):
+            searcher.search("Chechnya")
+        monkeypatch.setattr(whoosh_access, "posting_blocks", failing(zlib.error("bad block")))
+        with pytest.raises(searchkit.IndexDamagedError):
+            searcher.search("Chechnya")
+        monkeypatch.undo()
+        assert searcher.search("Chechnya").hits

@@ -293,3 +293,23 @@ def test_every_command_help_has_an_example() -> None:
     for command in ("serve", "mcp"):
         result = CliRunner().invoke(main, [command, "--help"])
         assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_limits_are_defined_once_and_checked_by_one_function() -> None:
+    # The library, the server and the MCP server read their limits from settings and
+    # refuse with the same words; their old names stay importable.
+    from searchkit import server
+    from searchkit.errors import QueryError
+    from searchkit.settings import LIBRARY_LIMITS, MCP_LIMITS, SERVER_LIMITS, check_query
+
+    search_package = sys.modules["searchkit.search"]
+    assert (search_package.MAX_QUERY_CHARS, search_package.MAX_LIMIT) == (10_000, 10_000)
+    assert (LIBRARY_LIMITS.max_query_chars, LIBRARY_LIMITS.max_limit) == (10_000, 10_000)
+    assert (server.MAX_QUERY_CHARS, server.MAX_LIMIT, server.SEARCH_SECONDS) == (1_000, 100, 5.0)
+    assert (MCP_LIMITS.max_limit, MCP_LIMITS.seconds) == (50, 10.0)
+    for limits in (LIBRARY_LIMITS, SERVER_LIMITS, MCP_LIMITS):
+        too_many = limits.max_limit + 1
+        with pytest.raises(QueryError, match=f"^limit must be from 1 to {limits.max_limit}, not {too_many}$"):
+            check_query("x", too_many, limits)
+        with pytest.raises(QueryError, match=f"longer than {limits.max_query_chars}; shorten it"):
+            check_query("x" * (limits.max_query_chars + 1), 1, limits)

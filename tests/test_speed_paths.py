@@ -153,21 +153,21 @@ def test_checkpoints_by_time_when_no_file_count_is_given(corpus: Path, tmp_path:
 
 
 def test_columns_read_in_one_go_match_whooshs_per_document_reads(corpus: Path, tmp_path: Path) -> None:
-    import sys as _sys
+    from searchkit.schema import TEXT_KEY
+    from searchkit.search import _whoosh
 
-    search_module = _sys.modules["searchkit.search"]
     searchkit.build_index(corpus, tmp_path / "ix", writer_options=WriterOptions(chunk_passages=5))  # several segments
     with searchkit.Searcher(tmp_path / "ix") as searcher:
         whoosh_searcher = searcher._searcher()
         checked = 0
         for sub, _ in whoosh_searcher.leaf_searchers():
             reader = sub.reader()
-            keys = search_module._column(reader, search_module.TEXT_KEY)
+            keys = _whoosh.column(reader, TEXT_KEY)
             for field in ("content", "title", "text"):
-                lengths = search_module._column(reader, "", length_of=field)
+                lengths = _whoosh.column(reader, "", length_of=field)
                 for docnum in range(reader.doc_count_all()):
                     expected = reader.doc_field_length(docnum, field) or 0
-                    assert search_module._LENGTH_OF[lengths[docnum]] == expected
+                    assert _whoosh.LENGTH_OF[lengths[docnum]] == expected
                     checked += 1
             for docnum in range(reader.doc_count_all()):
                 text = reader.stored_fields(docnum)["text"]

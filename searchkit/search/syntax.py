@@ -4,9 +4,9 @@ Syntax queries are parsed and checked here; plain words become a Whoosh OR only
 when proximity, feedback or an unexpected index layout needs Whoosh's matchers;
 ``collect_top`` runs such a query with duplicate texts dropped.
 
-The search layer imports this module only when a query needs it: Whoosh's query,
-parser and searching modules were about 20 ms of a cold ``searchkit search``
-(about 0.16 s in all), and plain words never use them.
+The rest of ``searchkit.search`` imports this module only when a query needs it:
+Whoosh's query, parser and searching modules were about 20 ms of a cold
+``searchkit search`` (about 0.16 s in all), and plain words never use them.
 """
 
 from __future__ import annotations
@@ -20,18 +20,16 @@ from whoosh.collectors import WrappingCollector
 from whoosh.query.wrappers import WrappingQuery
 from whoosh.searching import SearchContext, TimeLimit
 
-from .errors import QueryError
-from .schema import FIELDS, SEARCH_FIELDS
+from ..errors import QueryError
+from ..schema import FIELDS, SEARCH_FIELDS
+from ._whoosh import collect_scored, expansion_words
+from .scoring import Leaf
 
 __all__ = ["parse_syntax", "words_query", "term_leaves", "expand", "collect_top"]
 
 #: Fuzzy terms (syntax mode) beyond these bounds take Whoosh minutes to expand.
 MAX_FUZZY_EDITS = 2
 MAX_FUZZY_CHARS = 40
-
-#: ``(field, word, boost)``: one clause of an OR of words.
-Leaf = tuple[str, str, float]
-
 
 def _walk(query: Any) -> Iterable[Any]:
     """Every node of a parsed Whoosh query."""
@@ -137,11 +135,14 @@ class _UniqueTop(WrappingCollector):
     program happens to be and replaces the host's handler.
     """
 
-    def __init__(self, child: Any, text_keys: Callable[[Any], Any], deadline: float | None = None) -> None:
+    def __init__(
+        self, child: Any, text_keys: Callable[[Any], Any], deadline: float | None, clock: Callable[[], float]
+    ) -> None:
         super().__init__(child)
-        # A time on the monotonic clock, fixed before the search: collect_matches runs
-        # once per segment, and all of them share one budget.
+        # A time on ``clock``, fixed before the search: collect_matches runs once per
+        # segment, and all of them share one budget.
         self._deadline = deadline
+        self._clock = clock
         self._text_keys = text_keys
         self.timedout = False
         self._best: dict[int, tuple[float, int]] = {}
@@ -159,11 +160,11 @@ class _UniqueTop(WrappingCollector):
         self._keys = self._text_keys(subsearcher.reader())
 
     def collect_matches(self) -> None:
-        child, keys, best, offset, deadline = self.child, self._keys, self._best, self.offset, self._deadline
+        child, keys, best, offset, deadline, clock = self.child, self._keys, self._best, self.offset, self._deadline, self._clock
         for sub_docnum in child.matches():
             # Not before the first hit: a prefix* term may spend the time loading its
             # words' postings, and an answer with no passages helps nobody.
-            if deadline is not None and self._found and time.monotonic() > deadline:
+            if deadline is not None and self._found and clock() > deadline:
                 self.timedout = True
                 raise TimeLimit
             self._found = True
@@ -179,19 +180,19 @@ class _UniqueTop(WrappingCollector):
                     continue
                 child.remove(held[1])
             best[key] = (score, offset + sub_docnum)
-            # Straight to the heap: collect() would score the passage a second time.
-            child._collect(offset + sub_docnum, score)
+            collect_scored(child, offset + sub_docnum, score)
 
 
 class _Budget:
     """The time one search may spend expanding prefix, fuzzy and range terms into words."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, clock: Callable[[], float]) -> None:
         self.deadline = deadline
+        self.clock = clock
         self.spent = False
 
     def over(self) -> bool:
-        if not self.spent and time.monotonic() > self.deadline:
+        if not self.spent and self.clock() > self.deadline:
             self.spent = True
         return self.spent
 
@@ -212,7 +213,7 @@ class _Bounded(WrappingQuery):
         return _Bounded(child, self.budget)
 
     def _words(self, reader: Any) -> Iterable[Any]:
-        for word in self.child._btexts(reader):
+        for word in expansion_words(self.child, reader):
             if self.budget.over():
                 return
             if word:
@@ -275,17 +276,18 @@ def collect_top(
     deadline: float | None,
     text_keys: Callable[[Any], Any],
     expand_by: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> tuple[list[tuple[float, int]], bool]:
     """``[(score, docnum)]`` of the ``limit`` best distinct passages for ``query``
-    by Whoosh's matchers, and whether ``deadline`` (monotonic clock) cut it short.
+    by Whoosh's matchers, and whether ``deadline`` (on ``clock``) cut it short.
     ``text_keys(segment reader)`` gives a segment's text key per passage, or None.
     Prefix, fuzzy and range terms stop expanding into words at ``expand_by``
     (``deadline`` if not given), so that some of the time is left to find hits."""
     budget = None
     if deadline is not None:
-        budget = _Budget(deadline if expand_by is None else min(expand_by, deadline))
+        budget = _Budget(deadline if expand_by is None else min(expand_by, deadline), clock)
         query = _bound_expansions(query, budget)
-    collector = _UniqueTop(searcher.collector(limit=limit), text_keys, deadline)
+    collector = _UniqueTop(searcher.collector(limit=limit), text_keys, deadline, clock)
     try:
         searcher.search_with_collector(_union_matchers(query), collector)
     except TimeLimit:

@@ -1,0 +1,72 @@
+"""Plain words → the query plan, and query files → queries.
+
+Plain words become ``Words`` (an OR of ``(field, word, boost)`` clauses that
+``scoring.exact_top`` scores itself) without importing Whoosh's query modules;
+only proximity asks ``syntax`` for a Whoosh query. Query syntax is parsed in
+``syntax``, imported only by the queries that need it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+from ..analysis import STOP_WORDS, words
+from ..errors import QueryError, shown
+from ..settings import Settings
+from .scoring import Leaf
+
+__all__ = ["Words", "plain_query", "parse_queries"]
+
+
+class Words(NamedTuple):
+    """A plain-words query before any Whoosh query object is made: an OR of
+    ``(field, word, boost)`` clauses, which ``scoring.exact_top`` scores itself."""
+
+    leaves: tuple[Leaf, ...]
+
+
+def plain_query(text: str, settings: Settings, stems: Callable[[str], list[str]]) -> tuple[Any, set[str]]:
+    """Plain words: ``Words``, or a Whoosh query where proximity adds phrase clauses;
+    and the stems to highlight. ``stems`` is the index's analyzer, word by word."""
+    tokens = words(text)
+    kept = [w for w in tokens if w not in STOP_WORDS] if settings.stopwords else tokens
+    found = stems(" ".join(kept or tokens))
+    if not found:
+        raise QueryError(f"query {shown(text)} has no words to search for; type some words")
+    counts: dict[str, int] = {}
+    for s in found:
+        counts[s] = counts.get(s, 0) + 1
+    leaves = []
+    body = "content" if settings.one_field else "text"
+    for term, count in counts.items():
+        leaves.append((body, term, float(count)))
+        if settings.title_boost > 0:
+            leaves.append(("title", term, float(count) * settings.title_boost))
+    query: Any = Words(tuple(leaves))
+    if settings.proximity_boost > 0:
+        from .syntax import words_query
+
+        # Neighbouring query words that also stand near each other in a passage earn a bonus.
+        pairs = sorted({pair for pair in zip(found, found[1:]) if pair[0] != pair[1]})
+        query = words_query(leaves, pairs, settings.proximity_slop, settings.proximity_boost)
+    return query, set(counts)
+
+
+def parse_queries(text: str, name: str = "queries") -> list[tuple[str, str]]:
+    """``(query_id, query)`` pairs from JSON Lines with ``id`` and ``query`` (or ``text``),
+    or from plain text with one query per line (ids are line numbers)."""
+    from ..ingest.formats import iter_json_lines  # here: searching alone never loads the ingesters
+
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    queries: list[tuple[str, str]] = []
+    if first.lstrip().startswith("{"):
+        for lineno, record in iter_json_lines(text):
+            query = record.get("query", record.get("text")) if isinstance(record, dict) else None
+            if not isinstance(query, str):
+                raise QueryError(f'{name}:{lineno}: bad query line; write {{"id": ..., "query": ...}}')
+            queries.append((str(record.get("id", record.get("_id", lineno))), query))
+    else:
+        queries = [(str(n), line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not queries:
+        raise QueryError(f"{name} holds no queries; write one per line, or JSON lines with id and query")
+    return queries
