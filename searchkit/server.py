@@ -30,7 +30,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import Index, Searcher, __version__, source_text
-from .errors import CorpusError, PassageNotFoundError, QueryError, SearchkitError
+from .errors import CorpusError, QueryError, SearchkitError, http_status
 from .search import open_searcher
 from .settings import SERVER_LIMITS, check_limit, check_query
 
@@ -115,27 +115,20 @@ def create_app(
     def search(request: Request) -> Response:
         params = request.query_params
         query = params.get("q", "")
-        try:
-            limit, syntax = _limit(params.get("limit")), _flag(params.get("syntax"))
-            check_query(query, limit, SERVER_LIMITS)
-            results = searcher.search(query, limit=limit, syntax=syntax, time_limit=SERVER_LIMITS.seconds)
-        except QueryError as exc:
-            return _error(400, str(exc))
+        limit, syntax = _limit(params.get("limit")), _flag(params.get("syntax"))
+        check_query(query, limit, SERVER_LIMITS)
+        results = searcher.search(query, limit=limit, syntax=syntax, time_limit=SERVER_LIMITS.seconds)
         return JSONResponse(results.to_dict())
 
     def passage(request: Request) -> Response:
-        try:
-            context = searcher.show(request.path_params["passage_id"])
-        except PassageNotFoundError as exc:
-            return _error(404, str(exc))
-        return JSONResponse(context.to_dict())
+        return JSONResponse(searcher.show(request.path_params["passage_id"]).to_dict())
 
     def source(request: Request) -> Response:
         passage_id = request.path_params["passage_id"]
         try:
             cited = searcher.show(passage_id).passage
-        except PassageNotFoundError as exc:
-            return _source_page("not found", f'<p class="error">{html.escape(str(exc))}</p>', 404)
+        except SearchkitError as exc:  # a page, not JSON: the view is read in a browser
+            return _source_page("not found", f'<p class="error">{html.escape(str(exc))}</p>', http_status(exc))
         if corpus_path is None:
             message = "this server was started without a corpus folder; start it with --corpus to read sources"
             return _source_page("no corpus", f'<p class="error">{html.escape(message)}</p>', 404)
@@ -181,10 +174,10 @@ def create_app(
     def spec(request: Request) -> Response:
         return JSONResponse(openapi())
 
-    async def unavailable(request: Request, exc: Exception) -> Response:
-        # The other library errors mean the index cannot be read (removed, replaced by
-        # another) or a search lacked open files or memory (SearchUnavailableError).
-        return _error(503, str(exc))
+    async def failed(request: Request, exc: Exception) -> Response:
+        # One table says which status each library error is (errors.OUTCOMES): a bad
+        # query 400, an unknown id 404, an index that cannot answer now 503.
+        return _error(http_status(exc), str(exc))  # type: ignore[arg-type]
 
     async def crashed(request: Request, exc: Exception) -> Response:
         # Still logged with its traceback by Starlette; the client gets JSON, not a bare page.
@@ -212,7 +205,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        exception_handlers={SearchkitError: unavailable, Exception: crashed},
+        exception_handlers={SearchkitError: failed, Exception: crashed},
         lifespan=lifespan,
     )
     app.state.searcher = searcher
