@@ -369,7 +369,13 @@ def _read_head(file: CorpusFile, size: int) -> bytes:
     """At most ``size`` bytes from the start of ``file``."""
     try:
         with file.path.open("rb") as fh:
-            return fh.read(size)
+            # Sized by the file as it is now: read(size) would allocate all of ``size``
+            # for every file (8 MB), a quarter more time to read a corpus.
+            now = os.fstat(fh.fileno()).st_size
+            data = fh.read(min(size, now + 1))
+            if now < len(data) < size:  # it grew since: read on, up to the limit
+                data += fh.read(size - len(data))
+            return data
     except OSError as exc:
         raise _read_error(file.source, exc) from None
 
