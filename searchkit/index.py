@@ -1035,7 +1035,9 @@ class Index:
                 # After the articles: a streamed file reports its bad lines as it is read.
                 skipped.extend(read.skipped)
                 warnings.extend(read.warnings)
-                if not doc_ids and not read.skipped:
+                # Lines refused here (an id another file holds) are reported already: the file
+                # was not empty, so "no text left" would be untrue.
+                if not doc_ids and not read.skipped and len(skipped) == before:
                     warnings.append(Skipped(file.source, "no text left to index (empty, or all site chrome)"))
                 (updated if old else added).append(file.source)
                 new_manifest[file.source] = _Entry(
