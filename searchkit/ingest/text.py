@@ -12,6 +12,7 @@ from typing import Mapping
 
 from ..models import Article
 from .chrome import chrome_reason, parse_byline, related_list_start
+from .dates import date_line, normalise_date
 
 __all__ = ["split_paragraphs", "make_article", "normalise"]
 
@@ -118,6 +119,12 @@ def make_article(
                 continue
             title = re.split(r"(?<=[.!?])\s", heading, maxsplit=1)[0][:MAX_TITLE_CHARS]
         if seen_content < BYLINE_WINDOW:
+            written = date_line(piece)
+            if written:
+                meta.setdefault("date", written)
+                meta.setdefault("date_text", piece.strip())
+                reasons[i] = "date line"
+                continue
             byline = parse_byline(piece)
             if byline:
                 for key, value in byline.items():
@@ -129,6 +136,7 @@ def make_article(
             continue
         seen_content += 1
 
+    normalise_date(meta)
     body = tuple(span for span, reason in zip(spans, reasons) if not reason)
     dropped = tuple((a, b, r) for (a, b), r in zip(spans, reasons) if r)
     return Article(
