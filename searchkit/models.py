@@ -46,6 +46,9 @@ class Article:
     metadata: Mapping[str, str] = field(default_factory=dict)
     dropped: tuple[tuple[int, int, str], ...] = ()
     page_starts: tuple[int, ...] = ()
+    #: Image captions, ``(start, end, credit)``: passages of their own (``kind: "caption"``),
+    #: the credit in metadata, never in the text.
+    captions: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass(frozen=True)

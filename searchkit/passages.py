@@ -125,20 +125,23 @@ def split_article(article: Article, settings: Settings | None = None) -> list[Pa
             else:
                 pieces.append(span)
         spans.extend(_pack(article.text, pieces, settings))
-    passages = []
-    for ordinal, (start, end) in enumerate(spans):
-        text = article.text[start:end]
-        passages.append(
-            Passage(
-                passage_id=passage_id(article.doc_id, ordinal, text),
-                doc_id=article.doc_id,
-                ordinal=ordinal,
-                title=article.title,
-                text=text,
-                source=article.source,
-                start=start,
-                end=end,
-                metadata=_with_page(article, start, end),
-            )
-        )
+    passages = [_passage(article, n, a, b, _with_page(article, a, b)) for n, (a, b) in enumerate(spans)]
+    for ordinal, (start, end, credit) in enumerate(article.captions, len(passages)):
+        meta = {**_with_page(article, start, end), "kind": "caption", "credit": credit}
+        passages.append(_passage(article, ordinal, start, end, meta))
     return passages
+
+
+def _passage(article: Article, ordinal: int, start: int, end: int, metadata: Mapping[str, str]) -> Passage:
+    text = article.text[start:end]
+    return Passage(
+        passage_id=passage_id(article.doc_id, ordinal, text),
+        doc_id=article.doc_id,
+        ordinal=ordinal,
+        title=article.title,
+        text=text,
+        source=article.source,
+        start=start,
+        end=end,
+        metadata=metadata,
+    )

@@ -95,6 +95,12 @@ _JOB_TITLE = re.compile(
 _AUTHOR_JOIN = re.compile(r"\s*(?:,\s*)?(?:\band\b|&)\s*")
 
 
+def caption_credit(paragraph: str) -> int | None:
+    """Where the wire credit ("Ian Langsdon / EPA") of a caption starts, or None."""
+    match = _WIRE_CREDIT.search(paragraph)
+    return match.start() if match else None
+
+
 def chrome_reason(paragraph: str) -> str | None:
     """Name the kind of chrome ``paragraph`` is, or return None if it is content."""
     text = paragraph.strip()

@@ -11,7 +11,7 @@ import unicodedata
 from typing import Mapping
 
 from ..models import Article
-from .chrome import chrome_reason, parse_byline, related_list_start
+from .chrome import caption_credit, chrome_reason, parse_byline, related_list_start
 from .dates import date_line, normalise_date
 
 __all__ = ["split_paragraphs", "make_article", "normalise"]
@@ -137,6 +137,13 @@ def make_article(
         seen_content += 1
 
     normalise_date(meta)
+    captions = []
+    for (a, b), reason in zip(spans, reasons):
+        cut = caption_credit(text[a:b]) if reason == "image caption" else None
+        if cut is not None:
+            end = a + len(text[a : a + cut].rstrip(" \t.,;:-–—|/"))
+            if end > a:
+                captions.append((a, end, text[a + cut : b].strip()))
     body = tuple(span for span, reason in zip(spans, reasons) if not reason)
     dropped = tuple((a, b, r) for (a, b), r in zip(spans, reasons) if r)
     return Article(
@@ -147,4 +154,5 @@ def make_article(
         body=body,
         metadata=meta,
         dropped=dropped,
+        captions=tuple(captions),
     )
