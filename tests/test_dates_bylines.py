@@ -63,3 +63,12 @@ def test_sidecar_dates_are_iso_and_range_query_works(tmp_path: Path) -> None:
     hits = searchkit.search("mill AND date:[2020-01-01 TO 2030-01-01]", index=tmp_path / "index", syntax=True).hits
     assert [h.source for h in hits] == ["new.txt"]
     assert hits[0].metadata["date_text"] == "2024-03-14T18:02:11Z"
+
+
+def test_unknown_metadata_keys_are_kept(tmp_path: Path) -> None:
+    write(tmp_path, "feed.jsonl", '{"id": "w-1", "text": "Body text.", "section": "Politics", "tags": ["tax", "budget"]}\n')
+    write(tmp_path, "post.md", "---\nsection: Sport\ntags: rugby\n---\n# Heading\n\nBody text here.\n")
+    files, _ = list_files(tmp_path)
+    metas = {f.source: read_file(f).articles[0].metadata for f in files}
+    assert metas["feed.jsonl"] == {"section": "Politics", "tags": "tax, budget"}
+    assert metas["post.md"] == {"section": "Sport", "tags": "rugby"}

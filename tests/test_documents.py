@@ -165,3 +165,8 @@ def test_jsonl_id_collision_names_both_files_and_no_untrue_warning(tmp_path: Pat
     assert "already used by a.jsonl" in reasons["c.jsonl#w-001"]
     assert not any("no text left" in w.reason for w in report.warnings), report.warnings
     assert searchkit.search("newts", index=tmp_path / "index").hits[0].doc_id == "w-002"
+
+
+def test_headline_only_file_is_reported(tmp_path: Path) -> None:
+    corpus, report = index_of(tmp_path, {"stub.txt": "Council approves harbour plan\n"})
+    assert any(w.path == "stub.txt" and "only a headline" in w.reason for w in report.warnings), report.warnings

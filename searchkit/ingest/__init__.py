@@ -376,6 +376,10 @@ def read_file(file: CorpusFile, metadata: Mapping[str, Mapping[str, str]] | None
         articles, skipped = read_html(file.source, text, own)
     else:
         articles, skipped = read_text_file(file.source, text, own)
+    headline_only = [a for a in articles if not a.body and not a.captions and a.dropped]
+    if headline_only and suffix != ".jsonl":
+        warnings += (Skipped(file.source, f"only a headline ({headline_only[0].title[:60]!r}), no body text: "
+                                          "nothing of it can be found; add the article text"),)
     return FileRead(file, digest, tuple(articles), tuple(skipped), warnings)
 
 
