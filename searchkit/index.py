@@ -953,7 +953,7 @@ class Index:
         fresh: bool = False,
     ) -> IndexReport:
         # Imported here so that opening an index to search never loads the ingesters.
-        from .ingest import list_files, load_metadata, read_file
+        from .ingest import list_files, load_metadata, read_file, unmatched_metadata
 
         began = time.perf_counter()
         corpus = Path(corpus)
@@ -961,7 +961,7 @@ class Index:
             files, problems = list_files(corpus)
         sidecar, sidecar_problems = load_metadata(corpus)
         by_source = _sidecar_by_source(sidecar)
-        skipped: list[Skipped] = [*problems, *sidecar_problems]
+        skipped: list[Skipped] = [*problems, *sidecar_problems, *unmatched_metadata(sidecar, files)]
         warnings: list[Skipped] = []
         self._seed_stems()
         writer = self._writer()

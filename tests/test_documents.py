@@ -170,3 +170,13 @@ def test_jsonl_id_collision_names_both_files_and_no_untrue_warning(tmp_path: Pat
 def test_headline_only_file_is_reported(tmp_path: Path) -> None:
     corpus, report = index_of(tmp_path, {"stub.txt": "Council approves harbour plan\n"})
     assert any(w.path == "stub.txt" and "only a headline" in w.reason for w in report.warnings), report.warnings
+
+
+def test_metadata_line_matching_no_file_is_reported(tmp_path: Path) -> None:
+    corpus, report = index_of(tmp_path, {
+        "a.txt": "Harbour news\n\nThe tide was high today.\n",
+        "metadata.jsonl": '{"path": "a.txt", "author": "Ann Lee"}\n{"path": "gone.txt", "author": "Bo Ray"}\n',
+    })
+    assert report.added == ("a.txt",)
+    assert [s.path for s in report.skipped] == ["metadata.jsonl: gone.txt"]
+    assert "names no file" in report.skipped[0].reason

@@ -46,6 +46,7 @@ __all__ = [
     "source_text",
     "decode",
     "probe_file",
+    "unmatched_metadata",
 ]
 
 METADATA_FILE = "metadata.jsonl"
@@ -225,6 +226,17 @@ def load_metadata(corpus: str | os.PathLike[str]) -> tuple[dict[str, dict[str, s
             key = f"{key}#{record_id}"
         found[key] = {k: str(v) for k, v in record.items() if v is not None and str(v).strip()}
     return found, problems
+
+
+def unmatched_metadata(metadata: Mapping[str, Mapping[str, str]], files: Sequence[CorpusFile]) -> list[Skipped]:
+    """A ``metadata.jsonl`` entry whose path names no corpus file: its metadata would
+    be lost without a word (a typo, or a file renamed)."""
+    sources = {f.source for f in files}
+    return [
+        Skipped(f"{METADATA_FILE}: {key}", f"names no file of the corpus ({key.partition('#')[0]}); fix the path or remove the line")
+        for key in metadata
+        if key.partition("#")[0] not in sources
+    ]
 
 
 def file_digest(data: bytes) -> str:
