@@ -180,3 +180,16 @@ def test_metadata_line_matching_no_file_is_reported(tmp_path: Path) -> None:
     assert report.added == ("a.txt",)
     assert [s.path for s in report.skipped] == ["metadata.jsonl: gone.txt"]
     assert "names no file" in report.skipped[0].reason
+
+
+def test_index_into_non_empty_folder_that_is_not_an_index_says_so(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from searchkit.cli import main
+
+    write(tmp_path / "corpus", "a.txt", "Harbour news\n\nThe tide was high today.\n")
+    write(tmp_path / "mine", "notes.txt", "my own notes")
+    result = CliRunner().invoke(main, ["index", "--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "mine")])
+    assert result.exit_code != 0
+    assert "is not empty and is not a searchkit index" in result.output
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "my own notes"
