@@ -409,7 +409,7 @@ def _load_extra(module: str, extra: str) -> Any:
             raise
         raise SearchkitError(
             f"this command needs the {extra} extra ({exc.name} is not installed); "
-            f"install it with: pip install 'searchkit[{extra}]'"
+            f"install it with: pip install 'searchkit-passages[{extra}]'"
         ) from None
 
 
@@ -425,7 +425,7 @@ def serve_command(index_dir: Path, corpus_dir: Path, host: str, port: int) -> No
     (/search, /passages/ID, /health) described at /openapi.json.
 
     Builds the index from --corpus first if there is none; --corpus is also where
-    the source view reads articles. Needs: pip install 'searchkit[server]'.
+    the source view reads articles. Needs: pip install 'searchkit-passages[server]'.
 
     \b
     Example:
@@ -447,7 +447,7 @@ def serve_command(index_dir: Path, corpus_dir: Path, host: str, port: int) -> No
 def mcp_command(index_dir: Path, corpus_dir: Path) -> None:
     """Run an MCP server over stdio with the tools search and show_passage, for AI
     assistants. Builds the index from --corpus first if there is none.
-    Needs: pip install 'searchkit[mcp]'.
+    Needs: pip install 'searchkit-passages[mcp]'.
 
     \b
     Example (the command an assistant's MCP configuration starts):
@@ -502,7 +502,7 @@ def eval_command(collection: Path | None, split: str, queries_file: Path | None,
     COLLECTION is a BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv) or
     a SMART one (Cranfield, CISI); its documents are indexed in a temporary
     index. Or give --queries and --qrels to evaluate an existing --index. A
-    document is scored by its best passage. Needs: pip install 'searchkit[eval]'.
+    document is scored by its best passage. Needs: pip install 'searchkit-passages[eval]'.
 
     \b
     Examples:

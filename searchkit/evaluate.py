@@ -283,7 +283,7 @@ def _ir_measures() -> Any:
         import ir_measures
     except ImportError:
         raise EvaluationError(
-            "evaluation needs the ir-measures package; install it with: pip install 'searchkit[eval]'"
+            "evaluation needs the ir-measures package; install it with: pip install 'searchkit-passages[eval]'"
         ) from None
     return ir_measures
 

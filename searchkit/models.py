@@ -34,7 +34,8 @@ class Article:
     ``text`` value for a line of .jsonl). ``body`` lists the ``(start, end)`` spans of
     the paragraphs kept as content, in order; everything outside them (title,
     site chrome, bylines) is left out of passages. ``dropped`` says what was left out
-    and why, as ``(start, end, reason)``.
+    and why, as ``(start, end, reason)``. ``page_starts`` gives where each page of a
+    paged source (a PDF) starts in ``text``; empty for the rest.
     """
 
     doc_id: str
@@ -44,6 +45,10 @@ class Article:
     body: tuple[tuple[int, int], ...]
     metadata: Mapping[str, str] = field(default_factory=dict)
     dropped: tuple[tuple[int, int, str], ...] = ()
+    page_starts: tuple[int, ...] = ()
+    #: Image captions, ``(start, end, credit)``: passages of their own (``kind: "caption"``),
+    #: the credit in metadata, never in the text.
+    captions: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ class Citation:
     publisher: str | None = None
     date: str | None = None
     url: str | None = None
+    page: str | None = None
 
     @classmethod
     def of(cls, item: "Passage | Hit") -> "Citation":
@@ -101,6 +107,7 @@ class Citation:
             publisher=meta.get("publisher"),
             date=meta.get("date"),
             url=meta.get("url"),
+            page=meta.get("page"),
         )
 
     def __str__(self) -> str:
@@ -111,7 +118,8 @@ class Citation:
         where = f"{self.source}"
         if self.source.endswith(".jsonl"):
             where += f" [{self.doc_id}]"
-        parts.append(f"{where}, passage {self.ordinal + 1}, chars {self.start}-{self.end}")
+        page = f", page {self.page}" if self.page else ""
+        parts.append(f"{where}{page}, passage {self.ordinal + 1}, chars {self.start}-{self.end}")
         if self.url:
             parts.append(self.url)
         return ". ".join(parts)

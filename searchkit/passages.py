@@ -9,9 +9,10 @@ of English abbreviations shipped here, so nothing is downloaded.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 import re
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from .models import Article, Passage
 from .settings import Settings
@@ -103,6 +104,15 @@ def _pack(text: str, spans: list[tuple[int, int]], settings: Settings) -> list[t
     return packed
 
 
+def _with_page(article: Article, start: int, end: int) -> Mapping[str, str]:
+    """The article's metadata, plus the page (or pages) a passage of a paged source spans."""
+    if not article.page_starts:
+        return article.metadata
+    first = bisect_right(article.page_starts, start)
+    last = bisect_right(article.page_starts, max(start, end - 1))
+    return {**article.metadata, "page": str(first) if first == last else f"{first}-{last}"}
+
+
 def split_article(article: Article, settings: Settings | None = None) -> list[Passage]:
     """The passages of ``article``, in order; ``article.text[p.start:p.end] == p.text``."""
     settings = settings or Settings()
@@ -115,20 +125,23 @@ def split_article(article: Article, settings: Settings | None = None) -> list[Pa
             else:
                 pieces.append(span)
         spans.extend(_pack(article.text, pieces, settings))
-    passages = []
-    for ordinal, (start, end) in enumerate(spans):
-        text = article.text[start:end]
-        passages.append(
-            Passage(
-                passage_id=passage_id(article.doc_id, ordinal, text),
-                doc_id=article.doc_id,
-                ordinal=ordinal,
-                title=article.title,
-                text=text,
-                source=article.source,
-                start=start,
-                end=end,
-                metadata=article.metadata,
-            )
-        )
+    passages = [_passage(article, n, a, b, _with_page(article, a, b)) for n, (a, b) in enumerate(spans)]
+    for ordinal, (start, end, credit) in enumerate(article.captions, len(passages)):
+        meta = {**_with_page(article, start, end), "kind": "caption", "credit": credit}
+        passages.append(_passage(article, ordinal, start, end, meta))
     return passages
+
+
+def _passage(article: Article, ordinal: int, start: int, end: int, metadata: Mapping[str, str]) -> Passage:
+    text = article.text[start:end]
+    return Passage(
+        passage_id=passage_id(article.doc_id, ordinal, text),
+        doc_id=article.doc_id,
+        ordinal=ordinal,
+        title=article.title,
+        text=text,
+        source=article.source,
+        start=start,
+        end=end,
+        metadata=metadata,
+    )

@@ -23,10 +23,11 @@ __all__ = [
     "passage_document", "passage_from_fields",
 ]
 
-SCHEMA_VERSION = 3
+# 4: the kind field (issue 17: captions are passages of their own)
+SCHEMA_VERSION = 4
 
 #: Fields a query in syntax mode may name.
-FIELDS = ("text", "title", "author", "publisher", "date", "doc_id", "source", "passage_id")
+FIELDS = ("text", "title", "author", "publisher", "date", "kind", "doc_id", "source", "passage_id")
 #: Fields plain-words queries search.
 SEARCH_FIELDS = ("text", "title")
 #: The column that tells passages with the same text apart from the others.
@@ -56,6 +57,8 @@ def build_schema(settings: Settings) -> Schema:
         author=TEXT(analyzer=names),
         publisher=TEXT(analyzer=names),
         date=ID(),
+        # "body" or "caption": a caption is reporting, searchable and filterable apart.
+        kind=ID(),
         metadata=STORED(),
         # What the file looked like when indexed, so the manifest can be rebuilt.
         file_digest=STORED(),
@@ -82,6 +85,7 @@ def passage_document(passage: Passage, digest: str) -> dict[str, Any]:
         "file_digest": digest,
         TEXT_KEY: text_key(passage.text),
     }
+    doc["kind"] = passage.metadata.get("kind", "body")
     for key in ("author", "publisher", "date"):
         value = passage.metadata.get(key)
         if value:

@@ -79,4 +79,4 @@ def test_mcp_without_the_extra_names_the_install(built: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, input="")
     assert result.returncode == 1 and result.stdout == ""
-    assert "pip install 'searchkit[mcp]'" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "pip install 'searchkit-passages[mcp]'" in result.stderr and len(result.stderr.strip().splitlines()) == 1

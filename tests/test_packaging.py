@@ -27,7 +27,7 @@ def test_wheel_holds_every_module_and_data_file(tmp_path: Path) -> None:
         capture_output=True,
         cwd=tmp_path,  # not the project: the build must not depend on the current folder
     )
-    (wheel,) = tmp_path.glob("searchkit-*.whl")
+    (wheel,) = tmp_path.glob("searchkit_passages-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         shipped = {name for name in archive.namelist() if name.startswith("searchkit/")}
     wanted = {

@@ -276,7 +276,7 @@ def test_serve_without_the_extra_names_the_install(built: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "pip install 'searchkit[server]'" in lines[0], result.stderr
+    assert len(lines) == 1 and "pip install 'searchkit-passages[server]'" in lines[0], result.stderr
 
 
 def test_core_import_stays_lean() -> None:

@@ -130,6 +130,10 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
                 f"{path} holds an index that searchkit did not build; searchkit opens only its own "
                 "indexes (Whoosh index files can run code when opened). Use another --index folder"
             ) from None
+        if path.is_dir() and not _is_empty_folder(path):  # "build one here" would be untrue: it is refused
+            raise IndexNotFoundError(
+                f"{path} is not empty and is not a searchkit index; pass a new or empty --index folder"
+            ) from None
         raise IndexNotFoundError(
             f"no searchkit index in {path}; build one with: searchkit index --index {path}"
         ) from None

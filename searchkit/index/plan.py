@@ -56,7 +56,7 @@ def plan_update(
     """The plan for bringing an index with ``manifest`` up to date with ``corpus``;
     sources in ``reindex`` are read again even if they look unchanged."""
     # Imported here so that opening an index to search never loads the ingesters.
-    from ..ingest import list_files, load_metadata
+    from ..ingest import list_files, load_metadata, unmatched_metadata
 
     with _gc_paused():
         files, problems = list_files(Path(corpus))
@@ -85,7 +85,8 @@ def plan_update(
             kept[source] = entry  # its folder could not be read: keep what it had
         else:
             removed.append(source)
-    return UpdatePlan(steps, tuple(removed), kept, (*problems, *sidecar_problems), sidecar)
+    unmatched = unmatched_metadata(sidecar, files)
+    return UpdatePlan(steps, tuple(removed), kept, (*problems, *sidecar_problems, *unmatched), sidecar)
 
 
 def content_state(step: Step, digest: str, reindex: Collection[str] = ()) -> State:

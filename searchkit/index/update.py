@@ -150,7 +150,9 @@ class Update:
         # After the articles: a streamed file reports its bad lines as it is read.
         self.skipped.extend(read.skipped)
         self.warnings.extend(read.warnings)
-        if not doc_ids and not read.skipped:
+        # Lines refused here (an id another file holds) are reported already: the file
+        # was not empty, so "no text left" would be untrue.
+        if not doc_ids and not read.skipped and len(self.skipped) == before:
             self.warnings.append(Skipped(source, "no text left to index (empty, or all site chrome)"))
         (self.updated if old else self.added).append(source)
         self.entries[source] = _Entry(

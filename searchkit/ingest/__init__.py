@@ -1,6 +1,9 @@
 """Read a corpus folder into ``Article``s: find the files, decode them, pick the reader.
 
-Supported: .txt, .md, .html/.htm and .jsonl (one article per line). An optional
+Supported: .txt, .md, .html/.htm and .jsonl (one article per line); .pdf and .docx
+with their extras, and .eml. Content is recognised by its bytes: a PDF named .txt is
+read as a PDF, and a file that needs a missing extra is reported with the install
+command. An optional
 sidecar ``metadata.jsonl`` at the corpus root adds metadata the files cannot carry,
 one JSON object per article keyed by ``path`` (and ``id`` for a .jsonl line).
 Text is decoded as UTF-8 (a BOM is dropped); a file that is not UTF-8 is decoded as
@@ -12,14 +15,16 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from ..errors import CorpusError
 from ..models import Article, Skipped
+from .documents import DOCUMENT_SUFFIXES, read_document, sniff
 from .formats import (
     SUFFIXES,
+    doc_id_for,
     html_text,
     iter_json_lines,
     jsonl_record,
@@ -28,6 +33,7 @@ from .formats import (
     read_markdown,
     read_text_file,
 )
+from .text import make_article
 
 __all__ = [
     "METADATA_FILE",
@@ -40,6 +46,7 @@ __all__ = [
     "source_text",
     "decode",
     "probe_file",
+    "unmatched_metadata",
 ]
 
 METADATA_FILE = "metadata.jsonl"
@@ -157,7 +164,7 @@ def list_files(corpus: str | os.PathLike[str]) -> tuple[list[CorpusFile], list[S
                     continue
                 if stat.S_ISDIR(st.st_mode):
                     walk(prefix + name, source + "/")
-                elif stat.S_ISREG(st.st_mode) and name[name.rfind("."):].lower() in SUFFIXES:
+                elif stat.S_ISREG(st.st_mode) and name[name.rfind("."):].lower() in _LISTED:
                     if source == METADATA_FILE:
                         continue
                     files.append(CorpusFile(source, prefix + name, st.st_size, st.st_mtime_ns))
@@ -170,6 +177,9 @@ def list_files(corpus: str | os.PathLike[str]) -> tuple[list[CorpusFile], list[S
     walk(str(root), "")
     files.sort(key=lambda f: f.source)
     return files, problems
+
+
+_LISTED = SUFFIXES + DOCUMENT_SUFFIXES
 
 
 def decode(data: bytes, source: str) -> tuple[str, str | None]:
@@ -218,6 +228,17 @@ def load_metadata(corpus: str | os.PathLike[str]) -> tuple[dict[str, dict[str, s
     return found, problems
 
 
+def unmatched_metadata(metadata: Mapping[str, Mapping[str, str]], files: Sequence[CorpusFile]) -> list[Skipped]:
+    """A ``metadata.jsonl`` entry whose path names no corpus file: its metadata would
+    be lost without a word (a typo, or a file renamed)."""
+    sources = {f.source for f in files}
+    return [
+        Skipped(f"{METADATA_FILE}: {key}", f"names no file of the corpus ({key.partition('#')[0]}); fix the path or remove the line")
+        for key in metadata
+        if key.partition("#")[0] not in sources
+    ]
+
+
 def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -247,7 +268,7 @@ def _stream_digest(file: CorpusFile) -> str:
     try:
         with open(file.location, "rb") as fh:
             first = fh.read(65536)
-            if b"\x00" in first:
+            if b"\x00" in first and sniff(first, os.path.splitext(file.location)[1].lower()) is None:
                 raise CorpusError(f"{file.source}: binary file (NUL bytes); remove it from the corpus")
             digest.update(first)
             while chunk := fh.read(_CHUNK):
@@ -347,6 +368,11 @@ def read_file(file: CorpusFile, metadata: Mapping[str, Mapping[str, str]] | None
             "article; split it into several files, or into lines of a .jsonl file"
         )
     digest = file_digest(data)
+    kind = sniff(data, suffix)
+    if kind is not None:
+        return FileRead(file, digest, (_document_article(file.source, data, kind, metadata.get(file.source, {})),))
+    if suffix in DOCUMENT_SUFFIXES:
+        raise CorpusError(f"{file.source}: not a {suffix[1:].upper()} file by its content; fix or remove it")
     text, warning = decode(data, file.source)
     warnings = (Skipped(file.source, warning),) if warning else ()
     if not text.strip():
@@ -362,7 +388,22 @@ def read_file(file: CorpusFile, metadata: Mapping[str, Mapping[str, str]] | None
         articles, skipped = read_html(file.source, text, own)
     else:
         articles, skipped = read_text_file(file.source, text, own)
+    headline_only = [a for a in articles if not a.body and not a.captions and a.dropped]
+    if headline_only and suffix != ".jsonl":
+        warnings += (Skipped(file.source, f"only a headline ({headline_only[0].title[:60]!r}), no body text: "
+                                          "nothing of it can be found; add the article text"),)
     return FileRead(file, digest, tuple(articles), tuple(skipped), warnings)
+
+
+def _document_article(source: str, data: bytes, kind: str, metadata: Mapping[str, str]) -> Article:
+    document = read_document(source, data, kind)
+    if not document.text.strip():
+        raise CorpusError(f"{source}: no text in this {kind.upper()} (a scan without a text layer?); nothing to index")
+    meta = dict(metadata)
+    for key, value in document.metadata.items():
+        meta.setdefault(key, value)
+    article = make_article(doc_id_for(source), source, document.text, title=document.title or None, metadata=meta)
+    return replace(article, page_starts=document.page_starts)
 
 
 def _read_head(file: CorpusFile, size: int) -> bytes:
@@ -402,8 +443,11 @@ def source_text(corpus: str | os.PathLike[str], source: str, doc_id: str | None 
         data = path.read_bytes()
     except OSError as exc:
         raise CorpusError(f"{source}: cannot read from corpus {corpus} ({exc.strerror})") from None
-    text, _ = decode(data, source)
     suffix = path.suffix.lower()
+    kind = sniff(data, suffix)
+    if kind is not None:
+        return read_document(source, data, kind).text
+    text, _ = decode(data, source)
     if suffix in (".html", ".htm"):
         return html_text(text)
     if suffix == ".jsonl":

@@ -81,9 +81,24 @@ _TRACKERS = frozenset(
 )
 _BYLINE = re.compile(
     r"^(?i:(?:(?:article|story|words|text|written|report(?:ing)?|posted)\s+)?by)\s+"
-    r"(?P<author>[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|da|di|le|la)){0,4})"
-    r"(?:\s*(?:,|\||–|—|-|for)\s*(?P<publisher>[^,|]{2,60}?))?\s*\.?$",
+    r"(?P<author>{name}(?:\s*(?:,\s*)?(?:and|&)\s+{name})*)"
+    r"(?:\s*(?:,|\||–|—|-|for)\s*(?P<publisher>[^,|]{2,60}?))?\s*\.?$".replace(
+        "{name}", r"[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|da|di|le|la)){0,4}"
+    ),
 )
+# What follows a byline's comma is often the writer's job, not a publisher.
+_JOB_TITLE = re.compile(
+    r"\b(?:correspondent|editor|reporter|writer|columnist|journalist|analyst|producer|contributor|"
+    r"critic|staff|intern|chief|bureau|desk|freelance|photographer)s?\b",
+    re.IGNORECASE,
+)
+_AUTHOR_JOIN = re.compile(r"\s*(?:,\s*)?(?:\band\b|&)\s*")
+
+
+def caption_credit(paragraph: str) -> int | None:
+    """Where the wire credit ("Ian Langsdon / EPA") of a caption starts, or None."""
+    match = _WIRE_CREDIT.search(paragraph)
+    return match.start() if match else None
 
 
 def chrome_reason(paragraph: str) -> str | None:
@@ -134,14 +149,19 @@ def related_list_start(paragraphs: Sequence[str]) -> int | None:
 
 
 def parse_byline(paragraph: str) -> dict[str, str] | None:
-    """``{"author": ..., "publisher": ...}`` if ``paragraph`` is a byline, else None."""
+    """``{"author": ..., "publisher": ...}`` if ``paragraph`` is a byline, else None.
+
+    Several authors come as one ``author`` value joined by "; "; a job title after the
+    names ("Political Correspondent") is the writer's ``role``, never the publisher."""
     text = paragraph.strip()
     if len(text) > 120:
         return None
     match = _BYLINE.match(text)
     if not match:
         return None
-    found = {"author": match.group("author").strip()}
-    if match.group("publisher"):
-        found["publisher"] = match.group("publisher").strip()
+    # Several authors are kept apart by "; ", a separator no name holds.
+    found = {"author": "; ".join(_AUTHOR_JOIN.split(match.group("author").strip()))}
+    extra = (match.group("publisher") or "").strip()
+    if extra:
+        found["role" if _JOB_TITLE.search(extra) else "publisher"] = extra
     return found

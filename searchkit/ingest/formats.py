@@ -16,7 +16,7 @@ from typing import Any, Iterator, Mapping
 
 import jsonlines
 
-from ..models import METADATA_KEYS, Article, Skipped
+from ..models import Article, Skipped
 from .text import make_article, split_paragraphs
 
 __all__ = ["SUFFIXES", "read_text_file", "read_markdown", "read_html", "html_text", "read_jsonl", "iter_json_lines", "doc_id_for"]
@@ -56,7 +56,7 @@ def read_markdown(source: str, text: str, metadata: Mapping[str, str]) -> ReadRe
                 continue
             if key == "title":
                 title = value
-            elif key in METADATA_KEYS:
+            else:  # unknown keys (section, tags) are kept as given
                 meta.setdefault(key, value)
     spans = [
         (a, b) for a, b in split_paragraphs(text, start) if not _MD_IMAGE.match(text[a:b])
@@ -202,14 +202,22 @@ _ID_KEYS = ("id", "_id", "doc_id")
 _TEXT_KEYS = ("text", "body", "content")
 
 
+_NOT_METADATA = frozenset(_ID_KEYS + _TEXT_KEYS + ("title", "metadata"))
+
+
 def _record_metadata(record: Mapping[str, Any]) -> dict[str, str]:
+    """A line's metadata: the known keys and any other (``section``, ``tags``), kept as given;
+    a list of strings (tags) is joined by ", "."""
     meta: dict[str, str] = {}
     nested = record.get("metadata")
     for source in (record, nested if isinstance(nested, Mapping) else {}):
-        for key in METADATA_KEYS:
-            value = source.get(key)
-            if isinstance(value, (str, int, float)) and str(value).strip():
-                meta.setdefault(key, str(value).strip())
+        for key, value in source.items():
+            if source is record and key in _NOT_METADATA:
+                continue
+            if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+                value = ", ".join(str(v).strip() for v in value if str(v).strip())
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+                meta.setdefault(str(key), str(value).strip())
     return meta
 
 

@@ -11,7 +11,8 @@ import unicodedata
 from typing import Mapping
 
 from ..models import Article
-from .chrome import chrome_reason, parse_byline, related_list_start
+from .chrome import caption_credit, chrome_reason, parse_byline, related_list_start
+from .dates import date_line, normalise_date
 
 __all__ = ["split_paragraphs", "make_article", "normalise"]
 
@@ -118,6 +119,12 @@ def make_article(
                 continue
             title = re.split(r"(?<=[.!?])\s", heading, maxsplit=1)[0][:MAX_TITLE_CHARS]
         if seen_content < BYLINE_WINDOW:
+            written = date_line(piece)
+            if written:
+                meta.setdefault("date", written)
+                meta.setdefault("date_text", piece.strip())
+                reasons[i] = "date line"
+                continue
             byline = parse_byline(piece)
             if byline:
                 for key, value in byline.items():
@@ -129,6 +136,14 @@ def make_article(
             continue
         seen_content += 1
 
+    normalise_date(meta)
+    captions = []
+    for (a, b), reason in zip(spans, reasons):
+        cut = caption_credit(text[a:b]) if reason == "image caption" else None
+        if cut is not None:
+            end = a + len(text[a : a + cut].rstrip(" \t.,;:-–—|/"))
+            if end > a:
+                captions.append((a, end, text[a + cut : b].strip()))
     body = tuple(span for span, reason in zip(spans, reasons) if not reason)
     dropped = tuple((a, b, r) for (a, b), r in zip(spans, reasons) if r)
     return Article(
@@ -139,4 +154,5 @@ def make_article(
         body=body,
         metadata=meta,
         dropped=dropped,
+        captions=tuple(captions),
     )
