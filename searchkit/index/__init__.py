@@ -30,12 +30,10 @@ from .layout import (
     clear_leftovers,
 )
 from .lock import LOCK_TIMEOUT, write_lock
-from .plan import UpdatePlan, plan_update
-from .writing import WriterOptions
+from .options import WriterOptions
 
 __all__ = [
     "Index", "open_index", "create_index", "build_index", "ensure_index", "WriterOptions",
-    "UpdatePlan", "plan_update",
     "SETTINGS_FILE", "MANIFEST_FILE", "MANIFEST_JOURNAL", "STEMS_FILE", "LOCK_FILE", "LOCK_TIMEOUT",
     "write_lock", "clear_leftovers",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import whoosh.index
 
@@ -33,12 +33,15 @@ from .layout import (
 )
 from .lock import LOCK_TIMEOUT, write_lock
 from .manifest import _Entry, _gc_paused, _Manifest
-from .parallel import ParallelWriter, _fork_context
-from .plan import plan_update
+from .options import SEGMENT_OPTIONS, WriterOptions
 from .stems import _load_stems, _read_stems, _write_stems
 from .storage import _open_whoosh, segments, write_empty_toc
-from .update import Progress, Update, load_manifest
-from .writing import SEGMENT_OPTIONS, WriterOptions, _write_errors, committed
+
+if TYPE_CHECKING:
+    from .update import Progress
+
+# The writing side (writing, parallel, plan, update) is imported where it is used:
+# opening an index to search loads none of it (a cold ``searchkit search``).
 
 class Index:
     """An open searchkit index folder. Safe to share between threads."""
@@ -78,6 +81,8 @@ class Index:
 
     def _writer(self, chunk: int | None = None) -> Any:
         """A writer for one commit; the caller holds write_lock()."""
+        from .parallel import ParallelWriter, _fork_context
+
         options = self.writer_options
         context = _fork_context() if options.procs > 1 else None
         if context is not None:
@@ -169,6 +174,8 @@ class Index:
         next run carries on. Sources named in ``reindex`` are read again even if they
         look unchanged.
         """
+        from .writing import _write_errors
+
         with write_lock(self.path, lock_timeout), _write_errors(self.path):
             return self._update(corpus, progress=progress, commit_every=commit_every, reindex=set(reindex))
 
@@ -181,6 +188,9 @@ class Index:
         reindex: set[str],
         fresh: bool = False,
     ) -> IndexReport:
+        from .plan import plan_update
+        from .update import Update, load_manifest
+
         manifest = load_manifest(self, fresh)
         plan = plan_update(corpus, manifest, reindex)
         return Update(self, plan, manifest, progress=progress, commit_every=commit_every, reindex=reindex, fresh=fresh).run()
@@ -190,6 +200,8 @@ class Index:
 
         Articles are replaced by ``doc_id``; the corpus manifest is not involved.
         """
+        from .writing import _write_errors, committed
+
         with write_lock(self.path, lock_timeout), _write_errors(self.path):
             self._seed_stems()
             count = 0
@@ -344,6 +356,8 @@ def build_index(
         list_files(corpus)  # raises the CorpusError that names the problem
     if rebuild or not _has_index(path):
         _prepare_folder(path)
+    from .writing import _write_errors
+
     with write_lock(path, lock_timeout), _write_errors(path):
         # Decided under the lock: another process may have built the index meanwhile.
         fresh = rebuild and _has_index(path)

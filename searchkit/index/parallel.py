@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import analysis
 from .layout import clear_leftovers
-from .writing import SEGMENT_OPTIONS, WriterOptions
+from .options import SEGMENT_OPTIONS, WriterOptions
 
 
 def _fork_context() -> Any:
