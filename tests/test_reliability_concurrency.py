@@ -178,6 +178,8 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "searchkit", "index", "--corpus", str(corpus), "--index", str(index), "-q"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # As at a terminal: a shell starts background jobs (a CI script's) with SIGINT ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:

@@ -174,7 +174,12 @@ def test_kill_9_never_leaves_a_worker_or_the_lock_behind(big_corpus: Path, tmp_p
 def test_signals_stop_cleanly(big_corpus: Path, tmp_path: Path, how: str, code: int) -> None:
     corpus, index = grown_corpus(big_corpus, tmp_path)
     before = stored(index)
-    process = subprocess.Popen(command(corpus, index), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    # As at a terminal: a shell starts background jobs (a CI script's, say) with SIGINT
+    # ignored, and an ignored signal stays ignored in the programs they start.
+    process = subprocess.Popen(
+        command(corpus, index), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert wait_for_lock(process, index)
     deadline = time.monotonic() + 30
     while not children(process.pid) and time.monotonic() < deadline:
