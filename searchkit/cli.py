@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import json
 import os
-import signal
+# The C module under ``signal``: importing ``signal`` builds its enums, half a
+# millisecond of every command, for the one handler set here.
+import _signal
 import sys
 import threading
 import time
@@ -84,7 +86,7 @@ def handle_errors(f: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # serve's uvicorn sets its own handler while it runs; the caller's comes back after.
-        previous = signal.signal(signal.SIGTERM, _terminate) if threading.current_thread() is threading.main_thread() else None
+        previous = _signal.signal(_signal.SIGTERM, _terminate) if threading.current_thread() is threading.main_thread() else None
         try:
             return f(*args, **kwargs)
         except SearchkitError as exc:
@@ -105,7 +107,7 @@ def handle_errors(f: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_ERROR)
         finally:
             if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+                _signal.signal(_signal.SIGTERM, previous)
 
     return wrapper
 

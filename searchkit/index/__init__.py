@@ -20,6 +20,8 @@ Whoosh is upgraded.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .core import Index, build_index, create_index, ensure_index, open_index
 from .layout import (
     LOCK_FILE,
@@ -30,10 +32,19 @@ from .layout import (
     clear_leftovers,
 )
 from .lock import LOCK_TIMEOUT, write_lock
-from .options import WriterOptions
 
 __all__ = [
     "Index", "open_index", "create_index", "build_index", "ensure_index", "WriterOptions",
     "SETTINGS_FILE", "MANIFEST_FILE", "MANIFEST_JOURNAL", "STEMS_FILE", "LOCK_FILE", "LOCK_TIMEOUT",
     "write_lock", "clear_leftovers",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # WriterOptions on first use: a search never builds one (a cold start pays for each
+    # class a module creates on import).
+    if name == "WriterOptions":
+        from .options import WriterOptions
+
+        return WriterOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

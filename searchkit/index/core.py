@@ -32,12 +32,12 @@ from .layout import (
     _write_json,
 )
 from .lock import LOCK_TIMEOUT, write_lock
-from .manifest import _Entry, _gc_paused, _Manifest
-from .options import SEGMENT_OPTIONS, WriterOptions
 from .stems import _load_stems, _read_stems, _write_stems
 from .storage import _open_whoosh, segments, write_empty_toc
 
 if TYPE_CHECKING:
+    from .manifest import _Entry, _Manifest
+    from .options import WriterOptions
     from .update import Progress
 
 # The writing side (writing, parallel, plan, update) is imported where it is used:
@@ -50,11 +50,29 @@ class Index:
         self.path = path
         self.settings = settings
         #: How updates write (processes, chunk sizes, checkpoints): never what.
-        self.writer_options = writer_options or WriterOptions()
+        self._writer_options = writer_options
         self._ix = ix
-        self._manifest = _Manifest(path, self.writer_options.journal_share)
+        self._manifest_store: _Manifest | None = None
         #: Words in the stem cache when it was last the same as the saved table (-1: unknown).
         self._saved_stems = -1
+
+    @property
+    def writer_options(self) -> WriterOptions:
+        """How updates of this index write (processes, chunk sizes, checkpoints): never what."""
+        if self._writer_options is None:
+            from .options import WriterOptions  # here: searching never needs it
+
+            self._writer_options = WriterOptions()
+        return self._writer_options
+
+    @property
+    def _manifest(self) -> _Manifest:
+        """The manifest as updates of this index keep it (made when first written)."""
+        if self._manifest_store is None:
+            from .manifest import _Manifest
+
+            self._manifest_store = _Manifest(self.path, self.writer_options.journal_share)
+        return self._manifest_store
 
     def __repr__(self) -> str:
         return f"Index({str(self.path)!r})"
@@ -81,6 +99,7 @@ class Index:
 
     def _writer(self, chunk: int | None = None) -> Any:
         """A writer for one commit; the caller holds write_lock()."""
+        from .options import SEGMENT_OPTIONS
         from .parallel import ParallelWriter, _fork_context
 
         options = self.writer_options
@@ -100,6 +119,8 @@ class Index:
     def entries(self) -> dict[str, _Entry]:
         """The manifest's entries, read apart from the copy an update keeps (this
         runs without the write lock)."""
+        from .manifest import _Manifest
+
         return self._load_manifest(_Manifest(self.path))
 
     def stored_passages(self, source: str) -> list[Passage]:
@@ -122,6 +143,8 @@ class Index:
                 )
                 if fields["doc_id"] not in entry["doc_ids"]:
                     entry["doc_ids"].append(fields["doc_id"])
+        from .manifest import _Entry
+
         return {source: _Entry.of(entry) for source, entry in files.items()}
 
     def _save_stems(self) -> None:
@@ -151,6 +174,8 @@ class Index:
                 self._saved_stems = len(known)
 
     def _save_manifest(self, files: Mapping[str, _Entry]) -> None:
+        from .manifest import _gc_paused
+
         with _gc_paused():
             self._manifest.save(files, self._ix.latest_generation())
 
