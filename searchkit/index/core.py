@@ -43,13 +43,13 @@ if TYPE_CHECKING:
 # The writing side (writing, parallel, plan, update) is imported where it is used:
 # opening an index to search loads none of it (a cold ``searchkit search``).
 
+
 class Index:
     """An open searchkit index folder. Safe to share between threads."""
 
     def __init__(self, path: Path, ix: Any, settings: Settings, writer_options: WriterOptions | None = None) -> None:
         self.path = path
         self.settings = settings
-        #: How updates write (processes, chunk sizes, checkpoints): never what.
         self._writer_options = writer_options
         self._ix = ix
         self._manifest_store: _Manifest | None = None
@@ -133,6 +133,8 @@ class Index:
         return self._manifest_from_index() if files is None else files
 
     def _manifest_from_index(self) -> dict[str, _Entry]:
+        from .manifest import _Entry
+
         files: dict[str, dict[str, Any]] = {}
         with self._ix.reader() as reader:
             for fields in reader.all_stored_fields():
@@ -143,8 +145,6 @@ class Index:
                 )
                 if fields["doc_id"] not in entry["doc_ids"]:
                     entry["doc_ids"].append(fields["doc_id"])
-        from .manifest import _Entry
-
         return {source: _Entry.of(entry) for source, entry in files.items()}
 
     def _save_stems(self) -> None:

@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 from .. import analysis
-from .layout import clear_leftovers
 from .options import SEGMENT_OPTIONS, WriterOptions
 
 
@@ -194,5 +193,3 @@ class ParallelWriter:
         self._jobs, self._buffer = [], []
         if not self._base.is_closed:
             self._base.cancel()
-        # The workers' segments, written and not committed (the caller holds the lock).
-        clear_leftovers(self._ix.storage.folder)

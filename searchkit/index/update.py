@@ -62,6 +62,7 @@ class Update:
         self.warnings: list[Skipped] = []
         self.pending = 0  # files changed since the last commit
         self.writer: Any = None
+        self.chunks_before = -1  # chunks handed to workers before the file being added
 
     def run(self) -> IndexReport:
         began = time.perf_counter()
