@@ -80,6 +80,39 @@ def _terminate(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
+def _stop_signal(exc: BaseException) -> BaseException | None:
+    """The Ctrl-C or SIGTERM behind ``exc``, if one is. Python 3.11 wraps an exception
+    raised while a class is being made (a dataclass imported lazily) in a RuntimeError."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain:
+        if isinstance(seen, (KeyboardInterrupt, Terminated)):
+            return seen
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _forget_interrupt() -> None:
+    """Keep exit code 130 for a Ctrl-C the CLI handled. A KeyboardInterrupt that left
+    an ``exec`` of a string (dataclasses and namedtuple make their methods so) sets
+    CPython's "unhandled interrupt" flag, and at exit the interpreter then kills
+    itself with SIGINT even though the exception was caught; the next ``exec`` of a
+    string clears that flag."""
+    exec("pass")  # noqa: S102 - a constant: only its side effect on the flag matters
+
+
+def _stopped(exc: BaseException) -> None:
+    terminated = isinstance(exc, Terminated)
+    if not terminated:
+        _forget_interrupt()
+    click.echo(
+        f"searchkit: {'terminated' if terminated else 'interrupted'}; the index keeps its last "
+        "complete commit (run the command again to finish)", err=True,
+    )
+    sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+
+
 def handle_errors(f: Callable[..., Any]) -> Callable[..., Any]:
     """Turn library errors into one line on stderr and an exit code, never a traceback."""
 
@@ -93,18 +126,18 @@ def handle_errors(f: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(f"searchkit: error: {exc}", err=True)
             sys.exit(exit_code(exc))
         except (KeyboardInterrupt, Terminated) as exc:
-            stopped = "terminated" if isinstance(exc, Terminated) else "interrupted"
-            click.echo(
-                f"searchkit: {stopped}; the index keeps its last complete commit "
-                "(run the command again to finish)", err=True,
-            )
-            sys.exit(EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED)
+            _stopped(exc)
         except BrokenPipeError:
             sys.stderr.close()
             sys.exit(EXIT_ERROR)
         except OSError as exc:
             click.echo(f"searchkit: error: {exc.filename or ''} {exc.strerror or exc}".strip(), err=True)
             sys.exit(EXIT_ERROR)
+        except Exception as exc:
+            stop = _stop_signal(exc)
+            if stop is None:
+                raise
+            _stopped(stop)
         finally:
             if previous is not None:
                 _signal.signal(_signal.SIGTERM, previous)
