@@ -25,7 +25,7 @@ from .topk import Found, distinct, segment_top
 if TYPE_CHECKING:
     from .reading import Reading
 
-__all__ = ["BM25F", "LuceneBM25F", "weighting", "length_norms", "add_postings", "exact_top", "Leaf", "Top"]
+__all__ = ["BM25F", "LuceneBM25F", "weighting", "length_norms", "add_postings", "exact_top", "all_scores", "count_matches", "Leaf", "Top", "Scored"]
 
 #: ``(field, word, boost)``: one clause of an OR of words.
 Leaf = tuple[str, str, float]
@@ -207,6 +207,16 @@ def exact_top(
     missed true top-10 passages, for 3 in 500 benchmark queries on BBC x1. It is
     also slower: a tree of matchers per segment, several calls per posting.
     """
+    prepared = _prepare(reading, leaves)
+    if prepared is None:
+        return None
+    plans, words, scoring_of, k1_plus = prepared
+    return _score_and_merge(plans, words, scoring_of, k1_plus, limit, deadline, clock)
+
+
+def _prepare(reading: "Reading", leaves: Sequence[Leaf]) -> tuple[list[_Plan], list[_Word], dict[int, tuple[float, list[float]]], float] | None:
+    """The segments' plans, the words, each word's idf and length norms, and k1 + 1;
+    None where the index or weighting is not the one this scores."""
     weighting = reading.weighting
     if not isinstance(weighting, BM25F):
         return None
@@ -221,8 +231,7 @@ def exact_top(
         for number, word in enumerate(words)
         if frequency[number]
     }
-    plans = _plan(segments, words, scoring_of, k1 + 1)
-    return _score_and_merge(plans, words, scoring_of, k1 + 1, limit, deadline, clock)
+    return _plan(segments, words, scoring_of, k1 + 1), words, scoring_of, k1 + 1
 
 
 def _words(schema: Any, leaves: Sequence[Leaf]) -> list[_Word] | None:
@@ -331,3 +340,55 @@ def _score_segment(
         if add_postings(scores, blocks, lengths, norms, idf, k1_plus, word.boost, candidates, deadline, clock):
             return scores, True  # rank what was scored so far
     return scores, False
+
+
+#: ``(segment reader, docnum offset, {local docnum: score})``: every match in one segment.
+Scored = tuple[Any, int, dict[int, float]]
+
+
+def all_scores(
+    reading: "Reading", leaves: Sequence[Leaf], deadline: float | None = None, clock: Callable[[], float] = time.monotonic
+) -> tuple[list[Scored], bool] | None:
+    """Every passage that matches an OR of words, with its score, segment by segment
+    (deleted ones left out): what filters, facets, grouping and date order work on;
+    and whether ``deadline`` passed (then only what was scored by then is there).
+    Scored as ``exact_top`` scores (the same plan, no bar to skip by); None where
+    that does not apply (Whoosh's matchers score the query then)."""
+    prepared = _prepare(reading, leaves)
+    if prepared is None:
+        return None
+    plans, words, scoring_of, k1_plus = prepared
+    out: list[Scored] = []
+    for plan in plans:
+        scored = _score_segment(plan, words, scoring_of, k1_plus, None, deadline, clock)
+        if scored is None:
+            return None
+        scores, timed_out = scored
+        for doc in [d for d in scores if d in plan.segment.deleted]:
+            del scores[doc]
+        out.append((plan.segment.reader, plan.segment.offset, scores))
+        if timed_out:
+            return out, True
+    return out, False
+
+
+def count_matches(reading: "Reading", leaves: Sequence[Leaf]) -> int | None:
+    """How many passages match an OR of words (deleted ones aside), reading only the
+    postings' document numbers; None where ``all_scores`` would not apply."""
+    prepared = _prepare(reading, leaves)
+    if prepared is None:
+        return None
+    plans, words, _, _ = prepared
+    count = 0
+    for plan in plans:
+        segment = plan.segment
+        docs: set[int] = set()
+        for number, info in plan.entries:
+            word = words[number]
+            blocks = _whoosh.posting_blocks(segment.terms, info, word.fieldname, word.term, word.fmt)
+            if blocks is None:
+                return None
+            for _, read in blocks:
+                docs.update(read()[0])
+        count += len(docs) - sum(1 for doc in segment.deleted if doc in docs)
+    return count

@@ -1,0 +1,275 @@
+"""What a newsroom asks of a result list besides words: filters, date bounds,
+facet counts, one hit per article, date order and pages, computed over *every*
+passage that matches (not only the page shown).
+
+A filter becomes, for each segment, the set of its passages that pass
+(``Narrowing.allowed``), read from the index's ``name=value`` filter terms, its
+``doc_id`` and ``source`` fields and its date column; the query's matches are
+then scored in full (``scoring.all_scores``), narrowed, counted, ordered and cut
+into the page asked for (``arrange``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import fnmatch
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from ..errors import QueryError
+from ..schema import ARTICLE_KEY, DATE_KEY, FACET_FIELD, TEXT_KEY
+from . import _whoosh
+
+__all__ = ["Narrowing", "narrowing", "parse_bound", "Arranged", "arrange", "SORTS", "GROUPS", "MAX_FACET_VALUES"]
+
+#: ``sort``: best first; oldest first; newest first (undated last in both).
+SORTS = ("relevance", "date", "-date")
+#: ``group_by``: one hit per article.
+GROUPS = ("article",)
+#: Facet fields computed from the date column rather than filter terms.
+_DATE_FACETS = ("year", "month")
+#: Fields with an index field of their own (exact values; ``source`` takes globs).
+_ID_FIELDS = ("doc_id", "source")
+#: Values listed per facet, most frequent first.
+MAX_FACET_VALUES = 50
+
+_BOUND = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def parse_bound(text: str | None, end: bool, name: str) -> int | None:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as the number ``YYYYMMDD`` of the
+    first day it covers (``end``: the last day), for inclusive date bounds."""
+    if text is None or str(text).strip() == "":
+        return None
+    match = _BOUND.match(str(text).strip())
+    if not match:
+        raise QueryError(f"{name} {str(text)!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = int(match.group(1)), match.group(2), match.group(3)
+    if month is not None and not 1 <= int(month) <= 12:
+        raise QueryError(f"{name} {text!r} has no month {month}; write YYYY-MM-DD")
+    if month is None:
+        return year * 10000 + (1231 if end else 101)
+    last = calendar.monthrange(year, int(month))[1]
+    if day is not None and not 1 <= int(day) <= last:
+        raise QueryError(f"{name} {text!r} has no day {day}; write YYYY-MM-DD")
+    chosen = int(day) if day is not None else (last if end else 1)
+    return year * 10000 + int(month) * 100 + chosen
+
+
+def _where_pairs(where: Mapping[str, Any] | Iterable[str] | None) -> dict[str, tuple[str, ...]]:
+    """``{field: (values...)}`` from a mapping (a value or a list of values) or from
+    ``"FIELD=VALUE"`` strings; repeated fields are ORed."""
+    out: dict[str, list[str]] = {}
+    if where is None:
+        return {}
+    items: Iterable[tuple[str, Any]]
+    if isinstance(where, Mapping):
+        items = where.items()
+    else:
+        pairs = []
+        for entry in where:
+            if not isinstance(entry, str) or "=" not in entry:
+                raise QueryError(f"filter {entry!r} is not FIELD=VALUE; write e.g. publisher=Reuters")
+            name, value = entry.split("=", 1)
+            pairs.append((name, value))
+        items = pairs
+    for name, value in items:
+        name = str(name).strip().lower()
+        values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        if not name or "=" in name:
+            raise QueryError(f"filter field {name!r} is not a field name; write e.g. publisher=Reuters")
+        for item in values:
+            if item is None or str(item).strip() == "":
+                raise QueryError(f"filter {name}= has no value; write {name}=VALUE")
+            out.setdefault(name, []).append(str(item).strip())
+    return {name: tuple(values) for name, values in out.items()}
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """Filters and date bounds, as the search asked for them."""
+
+    where: Mapping[str, tuple[str, ...]]
+    since: int | None = None
+    until: int | None = None
+
+    @property
+    def dated(self) -> bool:
+        return self.since is not None or self.until is not None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.where) or self.dated
+
+    def allowed(self, reader: Any) -> set[int] | None:
+        """The passages of one segment that pass every filter (dates aside: those are
+        read from the date column with the matches); None when nothing filters."""
+        if not self.where:
+            return None
+        passing: set[int] | None = None
+        for name, values in self.where.items():
+            found = _matching_docs(reader, name, values)
+            passing = found if passing is None else passing & found
+            if not passing:
+                return set()
+        return passing
+
+    def date_ok(self, number: int) -> bool:
+        if self.since is not None and number < self.since:
+            return False
+        return not (self.until is not None and number > self.until)
+
+
+def narrowing(where: Mapping[str, Any] | Iterable[str] | None, since: str | None, until: str | None) -> Narrowing:
+    """A ``Narrowing`` from the search's arguments, or ``QueryError`` naming what is wrong."""
+    lower, upper = parse_bound(since, False, "since"), parse_bound(until, True, "until")
+    if lower is not None and upper is not None and lower > upper:
+        raise QueryError(f"since {since} is after until {until}; swap them")
+    return Narrowing(_where_pairs(where), lower, upper)
+
+
+def _terms(reader: Any, fieldname: str, prefix: str = "") -> Iterable[str]:
+    if fieldname not in reader.schema:
+        return []
+    return [t if isinstance(t, str) else t.decode("utf-8") for t in reader.expand_prefix(fieldname, prefix)]
+
+
+def _postings(reader: Any, fieldname: str, term: str) -> set[int]:
+    try:
+        return set(reader.postings(fieldname, term).all_ids())
+    except Exception:  # noqa: BLE001 - Whoosh raises TermNotFound (private module) for a missing term
+        return set()
+
+
+def _matching_docs(reader: Any, name: str, values: Sequence[str]) -> set[int]:
+    """Local document numbers whose field ``name`` holds one of ``values``."""
+    found: set[int] = set()
+    if name in _ID_FIELDS:
+        for value in values:
+            if name == "source" and any(ch in value for ch in "*?["):
+                for term in _terms(reader, name):
+                    if fnmatch.fnmatchcase(term, value):
+                        found |= _postings(reader, name, term)
+            else:
+                found |= _postings(reader, name, value)
+        return found
+    wanted = {value.casefold() for value in values}
+    prefix = f"{name}="
+    for term in _terms(reader, FACET_FIELD, prefix):
+        if term[len(prefix):].casefold() in wanted:
+            found |= _postings(reader, FACET_FIELD, term)
+    return found
+
+
+def _column(reader: Any, name: str) -> Any:
+    values = _whoosh.column(reader, name)
+    if values is None:  # another layout: read value by value
+        if not reader.has_column(name):
+            return None
+        values = reader.column_reader(name)
+    return values
+
+
+@dataclass(frozen=True)
+class Arranged:
+    """One page of a full result list: ``(score, docnum, also)`` per hit (``also``:
+    the docnums of the article's other matching passages when grouping, else
+    None), the count of all matches (articles when grouping), of those left out
+    for want of a date, and the facet counts."""
+
+    page: list[tuple[float, int, list[int] | None]]
+    total: int
+    undated: int
+    facets: dict[str, list[tuple[str, int]]]
+
+
+def arrange(
+    reading: Any,
+    scored: Sequence[tuple[Any, int, Mapping[int, float]]],
+    narrow: Narrowing,
+    *,
+    sort: str,
+    group_by: str | None,
+    facets: Sequence[str],
+    offset: int,
+    limit: int,
+) -> Arranged:
+    """Narrow, count, order and page ``scored``: ``(segment reader, docnum offset,
+    {local docnum: score})`` for every segment, every match of the query in it."""
+    rows: list[tuple[float, int, int, int, int, Any, int]] = []  # score, docnum, date, text key, article, reader, local
+    undated = 0
+    for reader, base, scores in scored:
+        if not scores:
+            continue
+        allowed = narrow.allowed(reader)
+        dates, texts, articles = _column(reader, DATE_KEY), _column(reader, TEXT_KEY), _column(reader, ARTICLE_KEY)
+        for doc, score in scores.items():
+            if allowed is not None and doc not in allowed:
+                continue
+            day = int(dates[doc]) if dates is not None else 0
+            if narrow.dated:
+                if not day:
+                    undated += 1
+                    continue
+                if not narrow.date_ok(day):
+                    continue
+            text = int(texts[doc]) if texts is not None else 0
+            article = int(articles[doc]) if articles is not None else 0
+            rows.append((score, base + doc, day, text or -1 - (base + doc), article or -1 - (base + doc), reader, doc))
+    rows.sort(key=_order(sort))
+    groups: dict[int, list[int]] | None = None
+    if group_by == "article":
+        groups = {}
+        for row in rows:
+            groups.setdefault(row[4], []).append(row[1])
+    facet_counts = {name: _facet(reading, name, rows, groups is not None) for name in facets}
+    # One passage per text (copies of a paragraph are one hit), then one per article.
+    seen_texts: set[int] = set()
+    seen_articles: set[int] = set()
+    ordered: list[tuple[float, int, list[int] | None]] = []
+    for score, docnum, _day, text, article, _reader, _doc in rows:
+        if text in seen_texts:
+            continue
+        seen_texts.add(text)
+        if groups is not None:
+            if article in seen_articles:
+                continue
+            seen_articles.add(article)
+            ordered.append((score, docnum, [d for d in groups[article] if d != docnum]))
+        else:
+            ordered.append((score, docnum, None))
+    total = len(groups) if groups is not None else len(rows)
+    return Arranged(ordered[offset : offset + limit], total, undated, facet_counts)
+
+
+def _order(sort: str) -> Any:
+    if sort == "date":
+        return lambda row: (row[2] == 0, row[2], -row[0], row[1])
+    if sort == "-date":
+        return lambda row: (row[2] == 0, -row[2], -row[0], row[1])
+    return lambda row: (-row[0], row[1])
+
+
+def _facet(reading: Any, name: str, rows: Sequence[tuple[Any, ...]], by_article: bool) -> list[tuple[str, int]]:
+    """``[(value, count)]`` of one facet over ``rows``, most frequent first: passages,
+    or articles when ``by_article``."""
+    counted: dict[str, set[int]] = {}
+    if name in _DATE_FACETS:
+        for row in rows:
+            if row[2]:
+                day = str(row[2])
+                value = day[:4] if name == "year" else f"{day[:4]}-{day[4:6]}"
+                counted.setdefault(value, set()).add(row[4] if by_article else row[1])
+    else:
+        by_reader: dict[int, tuple[Any, dict[int, tuple[Any, ...]]]] = {}
+        for row in rows:
+            by_reader.setdefault(id(row[5]), (row[5], {}))[1][row[6]] = row
+        fieldname, prefix = (name, "") if name in _ID_FIELDS else (FACET_FIELD, f"{name}=")
+        for reader, local in by_reader.values():
+            for term in _terms(reader, fieldname, prefix):
+                hit = [local[doc] for doc in _postings(reader, fieldname, term) if doc in local]
+                if hit:
+                    counted.setdefault(term[len(prefix):], set()).update(row[4] if by_article else row[1] for row in hit)
+    ranked = sorted(((value, len(keys)) for value, keys in counted.items()), key=lambda item: (-item[1], item[0]))
+    return ranked[:MAX_FACET_VALUES]
