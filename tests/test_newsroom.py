@@ -248,3 +248,38 @@ def test_http_takes_the_same_options(newsroom: tuple[Path, Path], searcher: Sear
         assert status == 200 and listing["total"] == sum(a[5] for a in ARTICLES)
         status, error = get_json(base + "/search?" + urllib.parse.urlencode({"q": "purge", "sort": "newest"}))
         assert status == 400 and "sort" in error["error"]
+
+
+def test_a_title_only_match_never_outranks_a_passage_that_holds_the_word(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    filler = "The council met on Tuesday to discuss the harbour budget and the new ferry timetable. " * 4
+    # Kadyrov only in the headline: every passage of this article matches through it.
+    write(corpus, "a.txt", f"Kadyrov denies the reports\n\nContact us and advertise with us. {filler}\n\n{filler} Again.\n")
+    # Kadyrov once, deep in a long passage of an article about something else.
+    write(corpus, "b.txt", "Harbour news\n\n" + filler * 3 + "A spokesman for Ramzan Kadyrov declined to comment.\n")
+    index = tmp_path / "index"
+    searchkit.build_index(corpus, index)
+    with Searcher(index) as s:
+        for results in (s.search("kadyrov", limit=3), s.search("kadyrov", limit=3, total=True),
+                        s.search("kadyrov", limit=3, facets="kind")):
+            assert results[0].source == "b.txt", [(h.source, h.score) for h in results]
+            assert "Kadyrov" in results[0].text
+            assert [h.source for h in results][1:] == ["a.txt", "a.txt"]  # still found, below
+        # Query syntax asks for fields itself: title:kadyrov is taken as written.
+        assert s.search("title:kadyrov", syntax=True)[0].source == "a.txt"
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"where": {"publisher": "Reuters"}},
+    {"where": ["section=world", "author=Ann Lee"]},
+    {"since": "2017-06", "until": "2018"},
+    {"where": {"source": "web/*"}, "since": "2016"},
+    {"offset": 2},
+])
+def test_filtered_pages_are_the_same_by_both_ways_of_ranking(searcher: Searcher, kwargs: dict[str, Any]) -> None:
+    # Filters alone rank with searchkit's pruned top-k; with facets, every match is
+    # scored and sorted. Both must give the same page, total and undated count.
+    pruned = searcher.search("purge inquiry", limit=4, **kwargs)
+    full = searcher.search("purge inquiry", limit=4, facets="kind", **kwargs)
+    assert [(h.passage_id, h.score, h.rank) for h in pruned] == [(h.passage_id, h.score, h.rank) for h in full]
+    assert (pruned.total, pruned.undated) == (full.total, full.undated)

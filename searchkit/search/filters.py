@@ -14,14 +14,17 @@ from __future__ import annotations
 import calendar
 import fnmatch
 import re
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..errors import QueryError
 from ..schema import ARTICLE_KEY, DATE_KEY, FACET_FIELD, TEXT_KEY
 from . import _whoosh
 
-__all__ = ["Narrowing", "narrowing", "parse_bound", "Arranged", "arrange", "SORTS", "GROUPS", "MAX_FACET_VALUES"]
+__all__ = ["Narrowing", "narrowing", "parse_bound", "Arranged", "arrange", "own_text", "SORTS", "GROUPS", "MAX_FACET_VALUES"]
 
 #: ``sort``: best first; oldest first; newest first (undated last in both).
 SORTS = ("relevance", "date", "-date")
@@ -102,18 +105,45 @@ class Narrowing:
     def active(self) -> bool:
         return bool(self.where) or self.dated
 
-    def allowed(self, reader: Any) -> set[int] | None:
+    @property
+    def _key(self) -> tuple[Any, ...]:
+        return (tuple(sorted(self.where.items())), self.since, self.until)
+
+    def allowed(self, reader: Any) -> frozenset[int] | None:
         """The passages of one segment that pass every filter (dates aside: those are
         read from the date column with the matches); None when nothing filters."""
         if not self.where:
             return None
+        return _cached(reader, ("where", self._key[0]), lambda: self._allowed(reader))
+
+    def _allowed(self, reader: Any) -> frozenset[int]:
         passing: set[int] | None = None
-        for name, values in self.where.items():
+        for name, values in sorted(self.where.items(), key=lambda item: item[0]):
             found = _matching_docs(reader, name, values)
             passing = found if passing is None else passing & found
             if not passing:
-                return set()
-        return passing
+                return frozenset()
+        return frozenset(passing or ())
+
+    def passing(self, reader: Any) -> frozenset[int] | None:
+        """The passages of one segment that pass the filters and the date bounds."""
+        if not self.dated:
+            return self.allowed(reader)
+        return _cached(reader, ("passing", self._key), lambda: self._dated(reader, undated=False))
+
+    def undated(self, reader: Any) -> frozenset[int]:
+        """The passages of one segment that pass the filters but have no date."""
+        return _cached(reader, ("undated", self._key[0]), lambda: self._dated(reader, undated=True))
+
+    def _dated(self, reader: Any, undated: bool) -> frozenset[int]:
+        allowed = self.allowed(reader)
+        dates = _column(reader, DATE_KEY)
+        docs: Iterable[int] = range(reader.doc_count_all()) if allowed is None else allowed
+        if dates is None:
+            return frozenset(docs) if undated else frozenset()
+        if undated:
+            return frozenset(doc for doc in docs if not dates[doc])
+        return frozenset(doc for doc in docs if dates[doc] and self.date_ok(int(dates[doc])))
 
     def date_ok(self, number: int) -> bool:
         if self.since is not None and number < self.since:
@@ -127,6 +157,30 @@ def narrowing(where: Mapping[str, Any] | Iterable[str] | None, since: str | None
     if lower is not None and upper is not None and lower > upper:
         raise QueryError(f"since {since} is after until {until}; swap them")
     return Narrowing(_where_pairs(where), lower, upper)
+
+
+#: Segment reader -> filter -> the segment's passages that pass it. A segment never
+#: changes, and a reader of the index keeps its segments' readers between searches:
+#: the same filter on the next query costs nothing.
+_PASSING: "weakref.WeakKeyDictionary[Any, OrderedDict[Any, frozenset[int]]]" = weakref.WeakKeyDictionary()
+#: Filters remembered per segment (the least recently used go first).
+_CACHED_FILTERS = 32
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached(reader: Any, key: Any, compute: Callable[[], frozenset[int]]) -> frozenset[int]:
+    with _CACHE_LOCK:
+        cache = _PASSING.setdefault(reader, OrderedDict())
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+            return found
+    found = compute()  # outside the lock: two threads may both compute it, once
+    with _CACHE_LOCK:
+        cache[key] = found
+        while len(cache) > _CACHED_FILTERS:
+            cache.popitem(last=False)
+    return found
 
 
 def _terms(reader: Any, fieldname: str, prefix: str = "") -> Iterable[str]:
@@ -194,29 +248,33 @@ def arrange(
     facets: Sequence[str],
     offset: int,
     limit: int,
+    text_terms: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> Arranged:
     """Narrow, count, order and page ``scored``: ``(segment reader, docnum offset,
-    {local docnum: score})`` for every segment, every match of the query in it."""
-    rows: list[tuple[float, int, int, int, int, Any, int]] = []  # score, docnum, date, text key, article, reader, local
+    {local docnum: score})`` for every segment, every match of the query in it.
+    By relevance, passages holding one of ``text_terms`` in their own text come
+    before those that match only through their article's title."""
+    # score, docnum, date, text key, article, segment reader, local docnum, tier (1: title only)
+    rows: list[tuple[float, int, int, int, int, Any, int, int]] = []
     undated = 0
     for reader, base, scores in scored:
         if not scores:
             continue
-        allowed = narrow.allowed(reader)
+        # Title-only matches sink below every passage with a word of its own.
+        own = own_text(reader, scores, text_terms, every=True) if text_terms and sort == "relevance" else None
+        allowed = narrow.passing(reader)
+        if narrow.dated:
+            left_out = narrow.undated(reader)
+            undated += sum(1 for doc in scores if doc in left_out) if len(scores) < len(left_out) else sum(1 for doc in left_out if doc in scores)
         dates, texts, articles = _column(reader, DATE_KEY), _column(reader, TEXT_KEY), _column(reader, ARTICLE_KEY)
         for doc, score in scores.items():
             if allowed is not None and doc not in allowed:
                 continue
             day = int(dates[doc]) if dates is not None else 0
-            if narrow.dated:
-                if not day:
-                    undated += 1
-                    continue
-                if not narrow.date_ok(day):
-                    continue
             text = int(texts[doc]) if texts is not None else 0
             article = int(articles[doc]) if articles is not None else 0
-            rows.append((score, base + doc, day, text or -1 - (base + doc), article or -1 - (base + doc), reader, doc))
+            tier = 0 if own is None or doc in own else 1
+            rows.append((score, base + doc, day, text or -1 - (base + doc), article or -1 - (base + doc), reader, doc, tier))
     rows.sort(key=_order(sort))
     groups: dict[int, list[int]] | None = None
     if group_by == "article":
@@ -228,7 +286,7 @@ def arrange(
     seen_texts: set[int] = set()
     seen_articles: set[int] = set()
     ordered: list[tuple[float, int, list[int] | None]] = []
-    for score, docnum, _day, text, article, _reader, _doc in rows:
+    for score, docnum, _day, text, article, _reader, _doc, _tier in rows:
         if text in seen_texts:
             continue
         seen_texts.add(text)
@@ -243,12 +301,39 @@ def arrange(
     return Arranged(ordered[offset : offset + limit], total, undated, facet_counts)
 
 
+def own_text(reader: Any, docnums: Iterable[int], terms: set[str], every: bool = False) -> set[int]:
+    """Those of ``docnums`` (of ``reader``) whose own passage text holds one of the
+    stems ``terms``. ``every``: ``docnums`` is most of the matches, so each word's
+    postings are read whole rather than skipped through."""
+    wanted = sorted(docnums)
+    found: set[int] = set()
+    for term in sorted(terms):
+        if len(found) == len(wanted):
+            break
+        if ("text", term) not in reader:
+            continue
+        matcher = reader.postings("text", term)
+        if every:
+            found.update(doc for doc in matcher.all_ids() if doc in docnums)
+            continue
+        for doc in wanted:
+            if doc in found:
+                continue
+            if not matcher.is_active():
+                break
+            if matcher.id() < doc:
+                matcher.skip_to(doc)
+            if matcher.is_active() and matcher.id() == doc:
+                found.add(doc)
+    return found
+
+
 def _order(sort: str) -> Any:
     if sort == "date":
         return lambda row: (row[2] == 0, row[2], -row[0], row[1])
     if sort == "-date":
         return lambda row: (row[2] == 0, -row[2], -row[0], row[1])
-    return lambda row: (-row[0], row[1])
+    return lambda row: (row[7], -row[0], row[1])
 
 
 def _facet(reading: Any, name: str, rows: Sequence[tuple[Any, ...]], by_article: bool) -> list[tuple[str, int]]:

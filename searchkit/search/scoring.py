@@ -12,7 +12,7 @@ import itertools
 import math
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterable, NamedTuple, Sequence
 
 from whoosh import scoring
 from whoosh.util.numeric import length_to_byte
@@ -25,7 +25,7 @@ from .topk import Found, distinct, segment_top
 if TYPE_CHECKING:
     from .reading import Reading
 
-__all__ = ["BM25F", "LuceneBM25F", "weighting", "length_norms", "add_postings", "exact_top", "all_scores", "count_matches", "Leaf", "Top", "Scored"]
+__all__ = ["BM25F", "LuceneBM25F", "weighting", "length_norms", "add_postings", "exact_top", "all_scores", "match_ids", "Leaf", "Top", "Scored"]
 
 #: ``(field, word, boost)``: one clause of an OR of words.
 Leaf = tuple[str, str, float]
@@ -192,7 +192,12 @@ class _Plan(NamedTuple):
 
 
 def exact_top(
-    reading: "Reading", leaves: Sequence[Leaf], limit: int, deadline: float | None, clock: Callable[[], float]
+    reading: "Reading",
+    leaves: Sequence[Leaf],
+    limit: int,
+    deadline: float | None,
+    clock: Callable[[], float],
+    allowed: Callable[[Any], AbstractSet[int] | None] | None = None,
 ) -> Top | None:
     """The ``limit`` best distinct passages for an OR of words, scored posting by
     posting: ``[(score, docnum)]`` best first, and whether ``deadline`` (on
@@ -200,6 +205,9 @@ def exact_top(
     None where the index or weighting is not the one this handles (Whoosh's
     matchers run the query then). Postings are skipped only where bounds prove
     they cannot reach the top.
+
+    ``allowed(segment reader)`` gives the passages of a segment that may be
+    returned (None: all), for filters: the bounds stay true of what is left.
 
     Scores are Whoosh's BM25F to the last bit for each word (same formula, same
     operations); only the order of summing words can differ. Whoosh's own top-N
@@ -211,7 +219,7 @@ def exact_top(
     if prepared is None:
         return None
     plans, words, scoring_of, k1_plus = prepared
-    return _score_and_merge(plans, words, scoring_of, k1_plus, limit, deadline, clock)
+    return _score_and_merge(plans, words, scoring_of, k1_plus, limit, deadline, clock, allowed)
 
 
 def _prepare(reading: "Reading", leaves: Sequence[Leaf]) -> tuple[list[_Plan], list[_Word], dict[int, tuple[float, list[float]]], float] | None:
@@ -290,6 +298,7 @@ def _score_and_merge(
     limit: int,
     deadline: float | None,
     clock: Callable[[], float],
+    allowed: Callable[[Any], AbstractSet[int] | None] | None = None,
 ) -> Top | None:
     found: list[Found] = []
     timed_out = False
@@ -297,6 +306,9 @@ def _score_and_merge(
         # Only what reaches the worst of the best texts so far can enter them.
         floor = found[-1][0] if len(found) == limit else None
         if timed_out or (floor is not None and plan.most < floor):
+            continue
+        keep = None if allowed is None else allowed(plan.segment.reader)
+        if keep is not None and not keep:
             continue
         scored = _score_segment(plan, words, scoring_of, k1_plus, floor, deadline, clock)
         if scored is None:
@@ -306,6 +318,8 @@ def _score_and_merge(
         deleted = segment.deleted
         for doc in deleted if len(deleted) < len(scores) else [d for d in scores if d in deleted]:
             scores.pop(doc, None)
+        if keep is not None:
+            scores = {doc: score for doc, score in scores.items() if doc in keep}
         keys = _whoosh.column(segment.reader, TEXT_KEY)
         found = distinct(found + segment_top(scores, keys, limit, segment.offset, floor), limit)
     return [(score, docnum) for score, docnum, _ in found], timed_out
@@ -372,14 +386,15 @@ def all_scores(
     return out, False
 
 
-def count_matches(reading: "Reading", leaves: Sequence[Leaf]) -> int | None:
-    """How many passages match an OR of words (deleted ones aside), reading only the
-    postings' document numbers; None where ``all_scores`` would not apply."""
+def match_ids(reading: "Reading", leaves: Sequence[Leaf]) -> list[tuple[Any, set[int]]] | None:
+    """The passages that match an OR of words (deleted ones aside), segment by
+    segment, reading only the postings' document numbers (for counting); None
+    where ``all_scores`` would not apply."""
     prepared = _prepare(reading, leaves)
     if prepared is None:
         return None
     plans, words, _, _ = prepared
-    count = 0
+    out = []
     for plan in plans:
         segment = plan.segment
         docs: set[int] = set()
@@ -390,5 +405,6 @@ def count_matches(reading: "Reading", leaves: Sequence[Leaf]) -> int | None:
                 return None
             for _, read in blocks:
                 docs.update(read()[0])
-        count += len(docs) - sum(1 for doc in segment.deleted if doc in docs)
-    return count
+        docs.difference_update(segment.deleted)
+        out.append((segment.reader, docs))
+    return out

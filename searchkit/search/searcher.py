@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import AbstractSet, Any, Callable, Iterable, Mapping, Sequence
 
 from ..analysis import analyzer
 from ..errors import PassageNotFoundError, QueryError, shown
@@ -28,11 +28,11 @@ from ..schema import TEXT_KEY, passage_from_fields
 from ..settings import LIBRARY_LIMITS, Settings, check_limit, check_query
 from . import _whoosh, feedback
 from .failures import not_the_query
-from .filters import GROUPS, SORTS, Narrowing, arrange, narrowing
+from .filters import GROUPS, SORTS, Narrowing, arrange, narrowing, own_text
 from .highlight import highlight_all
 from .query import Words, plain_query
 from .reading import Reading, Readings
-from .scoring import Leaf, Scored, Top, all_scores, count_matches, exact_top, weighting
+from .scoring import Leaf, Scored, Top, all_scores, exact_top, match_ids, weighting
 
 __all__ = ["Searcher", "search", "search_batch", "show", "open_searcher", "MAX_QUERY_CHARS", "MAX_LIMIT"]
 
@@ -172,21 +172,31 @@ class Searcher:
             raise QueryError(f"group_by {group_by!r} is not one of {', '.join(GROUPS)}; pick one")
         if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= LIBRARY_LIMITS.max_offset:
             raise QueryError(f"offset {offset!r} must be a whole number from 0 to {LIBRARY_LIMITS.max_offset}")
-        if browse or narrow.active or group_by or sort != "relevance" or facet_names or offset:
-            return self._arranged(
-                query, narrow, browse=browse, syntax=syntax, limit=limit, offset=offset, group_by=group_by,
-                sort="-date" if browse and sort == "relevance" else sort, facets=facet_names,
-                query_id=query_id, highlight=highlight, time_limit=time_limit,
-            )
+        arranged = dict(
+            browse=browse, syntax=syntax, limit=limit, offset=offset, group_by=group_by,
+            sort="-date" if browse and sort == "relevance" else sort, facets=facet_names,
+            query_id=query_id, highlight=highlight, time_limit=time_limit,
+        )
+        if browse or group_by or sort != "relevance" or facet_names:
+            return self._arranged(query, narrow, **arranged)
         with not_the_query(self.index.path):
             parsed, terms = self._syntax_query(query) if syntax else self._plain_query(query)
+            if (narrow.active or offset) and not isinstance(parsed, Words):
+                return self._arranged(query, narrow, **arranged)  # Whoosh's matchers cannot skip what filters leave out
+            allowed = narrow.passing if narrow.active else None
             with self._readings.held() as reading:
-                top, timed_out = self._top(reading, parsed, limit, time_limit)
+                if syntax:
+                    top, timed_out = self._top(reading, parsed, offset + limit, time_limit)
+                else:
+                    top, timed_out = self._own_text_first(reading, parsed, terms, offset + limit, time_limit, allowed)
+                top = top[offset:]
                 passages = [(score, passage_from_fields(reading.stored_fields(docnum))) for score, docnum in top]
-                count = self._count(reading, parsed) if total else None
+                count, undated = self._count(reading, parsed, narrow) if total or narrow.active or offset else (None, 0)
         spans = highlight_all([p.text for _, p in passages], terms if highlight else set(), self.settings.analyzer_name)
-        hits = [_hit(rank, score, passage, found) for rank, ((score, passage), found) in enumerate(zip(passages, spans), 1)]
-        return SearchResults(query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id, total=count)
+        hits = [_hit(rank, score, passage, found) for rank, ((score, passage), found) in enumerate(zip(passages, spans), offset + 1)]
+        return SearchResults(
+            query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id, total=count, offset=offset, undated=undated
+        )
 
     def _arranged(
         self, query: str, narrow: Narrowing, *, browse: bool, syntax: bool, limit: int, offset: int,
@@ -202,7 +212,8 @@ class Searcher:
             with self._readings.held() as reading:
                 scored, timed_out = self._all_scores(reading, parsed, narrow, deadline)
                 arranged = arrange(
-                    reading, scored, narrow, sort=sort, group_by=group_by, facets=facets, offset=offset, limit=limit
+                    reading, scored, narrow, sort=sort, group_by=group_by, facets=facets, offset=offset, limit=limit,
+                    text_terms=set() if syntax else terms,
                 )
                 found = []
                 for score, docnum, also in arranged.page:
@@ -239,24 +250,60 @@ class Searcher:
 
         return all_matches(reading.whoosh(), words_query(query.leaves) if isinstance(query, Words) else query), False
 
-    def _count(self, reading: Reading, query: Any) -> int:
-        """How many passages match ``query``."""
+    def _count(self, reading: Reading, query: Any, narrow: Narrowing) -> tuple[int, int]:
+        """How many passages match ``query`` and pass ``narrow``, and how many of
+        those that pass its filters were left out by its dates for want of one."""
         leaves = _leaves(query)
-        count = None if leaves is None else count_matches(reading, leaves)
-        if count is None:
+        found = None if leaves is None else match_ids(reading, leaves)
+        if found is None:
             scored, _ = self._all_scores(reading, query, Narrowing({}), None)
-            count = sum(len(scores) for _, _, scores in scored)
-        return count
+            found = [(reader, set(scores)) for reader, _, scores in scored]
+        count = undated = 0
+        for reader, docs in found:
+            keep = narrow.passing(reader)
+            count += len(docs) if keep is None else _overlap(docs, keep)
+            if narrow.dated:
+                undated += _overlap(docs, narrow.undated(reader))
+        return count, undated
 
-    def _top(self, reading: Reading, query: Any, limit: int, time_limit: float | None) -> Top:
+    def _own_text_first(
+        self, reading: Reading, query: Any, terms: set[str], limit: int, time_limit: float | None,
+        allowed: Callable[[Any], AbstractSet[int] | None] | None = None,
+    ) -> Top:
+        """The best passages, those holding a query word in their own text before those
+        that match only through their article's title (a cookie notice under a
+        headline that names the person asked about). The window of best passages
+        widens until it holds ``limit`` of the first kind, or all there are."""
+        window = limit
+        while True:
+            top, timed_out = self._top(reading, query, window, time_limit, allowed)
+            own = own_text(reading.reader(), [doc for _, doc in top], terms)
+            first = [item for item in top if item[1] in own]
+            if len(first) == len(top):
+                return top[:limit], timed_out
+            if len(first) >= limit or len(top) < window or timed_out or window >= MAX_LIMIT:
+                return (first + [item for item in top if item[1] not in own])[:limit], timed_out
+            window = min(window * 4, MAX_LIMIT)
+
+    def _top(
+        self, reading: Reading, query: Any, limit: int, time_limit: float | None,
+        allowed: Callable[[Any], AbstractSet[int] | None] | None = None,
+    ) -> Top:
         """``[(score, docnum)]`` of the ``limit`` best distinct passages for a query
         (``Words`` or a parsed Whoosh query), and whether the time limit cut it short."""
         began = self._clock()
         deadline = None if time_limit is None else began + time_limit
         leaves = _leaves(query)
-        exact = None if leaves is None else exact_top(reading, leaves, limit, deadline, self._clock)
+        exact = None if leaves is None else exact_top(reading, leaves, limit, deadline, self._clock, allowed)
         if exact is not None:
             return exact
+        if allowed is not None:  # an index this does not score: filter all of its matches
+            scored, timed_out = self._all_scores(reading, query, Narrowing({}), deadline)
+            ranked = []
+            for reader, base, scores in scored:
+                keep = allowed(reader)
+                ranked += [(score, base + doc) for doc, score in scores.items() if keep is None or doc in keep]
+            return sorted(ranked, key=lambda item: (-item[0], item[1]))[:limit], timed_out
         from .syntax import collect_top, words_query
 
         if isinstance(query, Words):  # an index this does not score: Whoosh's matchers do
@@ -305,6 +352,11 @@ class Searcher:
     def highlights(self, text: str, terms: set[str]) -> tuple[tuple[int, int], ...]:
         """Spans of ``text`` whose words stem to one of ``terms``."""
         return highlight_all([text], terms, self.settings.analyzer_name)[0]
+
+
+def _overlap(a: AbstractSet[int], b: AbstractSet[int]) -> int:
+    small, large = (a, b) if len(a) < len(b) else (b, a)
+    return sum(1 for item in small if item in large)
 
 
 def _leaves(query: Any) -> Sequence[Leaf] | None:
