@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import calendar
 import fnmatch
+import operator
 import re
 import threading
 import weakref
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -163,8 +164,8 @@ def narrowing(where: Mapping[str, Any] | Iterable[str] | None, since: str | None
 #: changes, and a reader of the index keeps its segments' readers between searches:
 #: the same filter on the next query costs nothing.
 _PASSING: "weakref.WeakKeyDictionary[Any, OrderedDict[Any, frozenset[int]]]" = weakref.WeakKeyDictionary()
-#: Filters remembered per segment (the least recently used go first).
-_CACHED_FILTERS = 32
+#: Filters and filter values remembered per segment (the least recently used go first).
+_CACHED_FILTERS = 256
 _CACHE_LOCK = threading.Lock()
 
 
@@ -189,11 +190,19 @@ def _terms(reader: Any, fieldname: str, prefix: str = "") -> Iterable[str]:
     return [t if isinstance(t, str) else t.decode("utf-8") for t in reader.expand_prefix(fieldname, prefix)]
 
 
-def _postings(reader: Any, fieldname: str, term: str) -> set[int]:
-    try:
-        return set(reader.postings(fieldname, term).all_ids())
-    except Exception:  # noqa: BLE001 - Whoosh raises TermNotFound (private module) for a missing term
-        return set()
+def _postings(reader: Any, fieldname: str, term: str) -> frozenset[int]:
+    """The passages of one segment whose field holds ``term`` (kept: filter and facet
+    values recur from query to query)."""
+    return _cached(reader, ("postings", fieldname, term), lambda: frozenset(_read_ids(reader, fieldname, term)))
+
+
+def _read_ids(reader: Any, fieldname: str, term: str) -> Iterable[int]:
+    ids = _whoosh.posting_ids(reader, fieldname, term)
+    if ids is not None:
+        return ids
+    if (fieldname, term) not in reader:
+        return ()
+    return reader.postings(fieldname, term).all_ids()
 
 
 def _matching_docs(reader: Any, name: str, values: Sequence[str]) -> set[int]:
@@ -254,8 +263,7 @@ def arrange(
     {local docnum: score})`` for every segment, every match of the query in it.
     By relevance, passages holding one of ``text_terms`` in their own text come
     before those that match only through their article's title."""
-    # score, docnum, date, text key, article, segment reader, local docnum, tier (1: title only)
-    rows: list[tuple[float, int, int, int, int, Any, int, int]] = []
+    rows: list[tuple[Any, ...]] = []
     undated = 0
     for reader, base, scores in scored:
         if not scores:
@@ -264,41 +272,62 @@ def arrange(
         own = own_text(reader, scores, text_terms, every=True) if text_terms and sort == "relevance" else None
         allowed = narrow.passing(reader)
         if narrow.dated:
-            left_out = narrow.undated(reader)
-            undated += sum(1 for doc in scores if doc in left_out) if len(scores) < len(left_out) else sum(1 for doc in left_out if doc in scores)
+            undated += _overlap(scores.keys(), narrow.undated(reader))
         dates, texts, articles = _column(reader, DATE_KEY), _column(reader, TEXT_KEY), _column(reader, ARTICLE_KEY)
-        for doc, score in scores.items():
-            if allowed is not None and doc not in allowed:
-                continue
-            day = int(dates[doc]) if dates is not None else 0
-            text = int(texts[doc]) if texts is not None else 0
-            article = int(articles[doc]) if articles is not None else 0
-            tier = 0 if own is None or doc in own else 1
-            rows.append((score, base + doc, day, text or -1 - (base + doc), article or -1 - (base + doc), reader, doc, tier))
-    rows.sort(key=_order(sort))
+        docs = scores if allowed is None else [doc for doc in scores if doc in allowed]
+        # (order, order, -score, docnum: the sort key) then what the rest reads (see _ROW).
+        if sort == "relevance":
+            rows += [
+                (0 if own is None or doc in own else 1, 0, -scores[doc], base + doc, scores[doc],
+                 dates[doc] if dates is not None else 0, texts[doc] if texts is not None else 0,
+                 articles[doc] if articles is not None else 0, reader, doc)
+                for doc in docs
+            ]
+        else:
+            sign = 1 if sort == "date" else -1
+            for doc in docs:
+                day = dates[doc] if dates is not None else 0
+                rows.append((0 if day else 1, sign * day, -scores[doc], base + doc, scores[doc], day,
+                             texts[doc] if texts is not None else 0, articles[doc] if articles is not None else 0, reader, doc))
+    rows.sort(key=_SORT_KEY)
     groups: dict[int, list[int]] | None = None
     if group_by == "article":
         groups = {}
         for row in rows:
-            groups.setdefault(row[4], []).append(row[1])
-    facet_counts = {name: _facet(reading, name, rows, groups is not None) for name in facets}
+            groups.setdefault(row[_ARTICLE] or -1 - row[_DOCNUM], []).append(row[_DOCNUM])
+    facet_counts = _facets(facets, rows, groups is not None)
     # One passage per text (copies of a paragraph are one hit), then one per article.
     seen_texts: set[int] = set()
     seen_articles: set[int] = set()
     ordered: list[tuple[float, int, list[int] | None]] = []
-    for score, docnum, _day, text, article, _reader, _doc, _tier in rows:
+    for row in rows:
+        docnum = row[_DOCNUM]
+        text = row[_TEXT] or -1 - docnum
         if text in seen_texts:
             continue
         seen_texts.add(text)
         if groups is not None:
+            article = row[_ARTICLE] or -1 - docnum
             if article in seen_articles:
                 continue
             seen_articles.add(article)
-            ordered.append((score, docnum, [d for d in groups[article] if d != docnum]))
+            ordered.append((row[_SCORE], docnum, [d for d in groups[article] if d != docnum]))
         else:
-            ordered.append((score, docnum, None))
+            ordered.append((row[_SCORE], docnum, None))
+        if len(ordered) == offset + limit:
+            break
     total = len(groups) if groups is not None else len(rows)
     return Arranged(ordered[offset : offset + limit], total, undated, facet_counts)
+
+
+#: A row of ``arrange``: four sort keys (tier or undated last; date; -score; docnum,
+#: unique: the rest is never compared), then these fields.
+_DOCNUM, _SCORE, _DAY, _TEXT, _ARTICLE, _READER, _DOC = 3, 4, 5, 6, 7, 8, 9
+_SORT_KEY = operator.itemgetter(0, 1, 2, 3)
+
+
+def _overlap(a: Iterable[int], b: frozenset[int]) -> int:
+    return sum(1 for item in a if item in b)
 
 
 def own_text(reader: Any, docnums: Iterable[int], terms: set[str], every: bool = False) -> set[int]:
@@ -312,10 +341,10 @@ def own_text(reader: Any, docnums: Iterable[int], terms: set[str], every: bool =
             break
         if ("text", term) not in reader:
             continue
-        matcher = reader.postings("text", term)
         if every:
-            found.update(doc for doc in matcher.all_ids() if doc in docnums)
+            found.update(doc for doc in _read_ids(reader, "text", term) if doc in docnums)
             continue
+        matcher = reader.postings("text", term)
         for doc in wanted:
             if doc in found:
                 continue
@@ -328,33 +357,40 @@ def own_text(reader: Any, docnums: Iterable[int], terms: set[str], every: bool =
     return found
 
 
-def _order(sort: str) -> Any:
-    if sort == "date":
-        return lambda row: (row[2] == 0, row[2], -row[0], row[1])
-    if sort == "-date":
-        return lambda row: (row[2] == 0, -row[2], -row[0], row[1])
-    return lambda row: (row[7], -row[0], row[1])
-
-
-def _facet(reading: Any, name: str, rows: Sequence[tuple[Any, ...]], by_article: bool) -> list[tuple[str, int]]:
-    """``[(value, count)]`` of one facet over ``rows``, most frequent first: passages,
-    or articles when ``by_article``."""
-    counted: dict[str, set[int]] = {}
-    if name in _DATE_FACETS:
-        for row in rows:
-            if row[2]:
-                day = str(row[2])
-                value = day[:4] if name == "year" else f"{day[:4]}-{day[4:6]}"
-                counted.setdefault(value, set()).add(row[4] if by_article else row[1])
-    else:
-        by_reader: dict[int, tuple[Any, dict[int, tuple[Any, ...]]]] = {}
-        for row in rows:
-            by_reader.setdefault(id(row[5]), (row[5], {}))[1][row[6]] = row
-        fieldname, prefix = (name, "") if name in _ID_FIELDS else (FACET_FIELD, f"{name}=")
-        for reader, local in by_reader.values():
-            for term in _terms(reader, fieldname, prefix):
-                hit = [local[doc] for doc in _postings(reader, fieldname, term) if doc in local]
-                if hit:
-                    counted.setdefault(term[len(prefix):], set()).update(row[4] if by_article else row[1] for row in hit)
-    ranked = sorted(((value, len(keys)) for value, keys in counted.items()), key=lambda item: (-item[1], item[0]))
-    return ranked[:MAX_FACET_VALUES]
+def _facets(names: Sequence[str], rows: Sequence[tuple[Any, ...]], by_article: bool) -> dict[str, list[tuple[str, int]]]:
+    """``{name: [(value, count)]}`` over ``rows``, most frequent first: passages, or
+    articles when ``by_article``."""
+    out = {}
+    segments: dict[int, tuple[Any, dict[int, int]]] | None = None
+    for name in names:
+        counted: dict[str, Any] = {}
+        if name in _DATE_FACETS:
+            cut = 10000 if name == "year" else 100
+            if by_article:
+                for row in rows:
+                    if row[_DAY]:
+                        counted.setdefault(row[_DAY] // cut, set()).add(row[_ARTICLE] or -1 - row[_DOCNUM])
+            else:
+                counted = Counter(row[_DAY] // cut for row in rows if row[_DAY])
+            counted = {(str(k) if cut == 10000 else f"{k // 100}-{k % 100:02d}"): v for k, v in counted.items()}
+        else:
+            if segments is None:  # each segment's matches: local docnum -> article (or 0)
+                segments = {}
+                for row in rows:
+                    segments.setdefault(id(row[_READER]), (row[_READER], {}))[1][row[_DOC]] = row[_ARTICLE] or -1 - row[_DOCNUM]
+            fieldname, prefix = (name, "") if name in _ID_FIELDS else (FACET_FIELD, f"{name}=")
+            for reader, local in segments.values():
+                for term in _terms(reader, fieldname, prefix):
+                    posted = _postings(reader, fieldname, term)
+                    small, large = (posted, local) if len(posted) < len(local) else (local, posted)
+                    hit = [doc for doc in small if doc in large]
+                    if not hit:
+                        continue
+                    value = term[len(prefix):]
+                    if by_article:
+                        counted.setdefault(value, set()).update(local[doc] for doc in hit)
+                    else:
+                        counted[value] = counted.get(value, 0) + len(hit)
+        sizes = ((value, count if isinstance(count, int) else len(count)) for value, count in counted.items())
+        out[name] = sorted(sizes, key=lambda item: (-item[1], item[0]))[:MAX_FACET_VALUES]
+    return out
