@@ -29,7 +29,7 @@ from .models import Article, CheckReport, Citation, Hit, IndexReport, Passage, P
 from .settings import Settings
 from .passages import split_article
 from .index import Index, build_index, create_index, open_index
-from .search import Searcher, search, search_batch, show
+from .search import Searcher, search, search_batch, show, similar
 
 # The ingesters (and what they import) load on first use, so that ``searchkit
 # search`` starts fast: it never reads corpus files.
@@ -89,4 +89,5 @@ __all__ = [
     "search",
     "search_batch",
     "show",
+    "similar",
 ]

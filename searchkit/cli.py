@@ -460,6 +460,32 @@ def show_command(passage_id: str, index_dir: Path, fmt: str) -> None:
     print_context(context, fmt)
 
 
+@main.command("similar")
+@click.argument("passage_id")
+@index_option
+@click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=10, show_default=True,
+              help="How many passages to return.")
+@narrowing_options
+@format_option(FORMATS)
+@handle_errors
+def similar_command(passage_id: str, index_dir: Path, limit: int, where: tuple[str, ...], since: str | None,
+                    until: str | None, group_by: str | None, sort: str, facets: str, offset: int, fmt: str) -> None:
+    """Show the passages most like passage PASSAGE_ID (by its most distinctive words),
+    the passage itself and its exact copies left out. Takes search's filters.
+
+    \b
+    Examples:
+      searchkit similar 3f2a9c0d1e2b4a5c
+      searchkit similar 3f2a9c0d1e2b4a5c --group-by article --where publisher=Reuters --format json
+    """
+    with Searcher(index_dir) as searcher:
+        results = searcher.similar(
+            passage_id, limit=limit, where=where, since=since, until=until, group_by=group_by, sort=sort,
+            facets=facets, offset=offset, total=fmt == "json",
+        )
+    print_results([results], fmt, False)
+
+
 def print_context(context: PassageContext, fmt: str) -> None:
     if fmt == "json":
         click.echo(_dumps(context.to_dict()))

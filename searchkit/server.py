@@ -3,6 +3,7 @@
     GET /                              the search page (static/index.html)
     GET /search?q=&limit=&...          ranked hits, the same objects as ``searchkit search --format json``
     GET /passages/{passage_id}         one passage with its neighbours and citation
+    GET /passages/{passage_id}/similar the passages most like it (the same options as /search)
     GET /passages/{passage_id}/source  the source article, the cited passage highlighted in place
     GET /health                        liveness and the number of passages
     GET /openapi.json                  the OpenAPI 3.1 description of the above
@@ -136,6 +137,16 @@ def create_app(
         )
         return JSONResponse(results.to_dict())
 
+    def similar(request: Request) -> Response:
+        params = request.query_params
+        results = searcher.similar(
+            request.path_params["passage_id"], limit=_limit(params.get("limit")), where=params.getlist("where"),
+            since=params.get("since"), until=params.get("until"), group_by=params.get("group_by") or None,
+            sort=params.get("sort") or "relevance", facets=params.get("facets", ""), offset=_offset(params.get("offset")),
+            total=True, time_limit=SERVER_LIMITS.seconds,
+        )
+        return JSONResponse(results.to_dict())
+
     def passage(request: Request) -> Response:
         return JSONResponse(searcher.show(request.path_params["passage_id"]).to_dict())
 
@@ -209,6 +220,7 @@ def create_app(
     routes = [
         Route("/", page, methods=["GET"]),
         Route("/search", search, methods=["GET"]),
+        Route("/passages/{passage_id}/similar", similar, methods=["GET"]),
         Route("/passages/{passage_id}", passage, methods=["GET"]),
         Route("/passages/{passage_id}/source", source, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
@@ -280,6 +292,32 @@ _ERRORS = {
 _DATE_BOUND = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
 
+#: The filters, dates, grouping, order, facets and paging of /search and /similar.
+_NARROWING: list[dict[str, Any]] = [
+    {"name": "where", "in": "query", "style": "form", "explode": True,
+     "schema": {"type": "array", "items": {"type": "string", "pattern": "^[^=]+=.+$"}},
+     "description": "FIELD=VALUE, repeatable: author, publisher, kind, doc_id, source (a glob such "
+                    "as web/*) or any metadata key. The same field repeated ORs; different fields AND; "
+                    "names compare without case."},
+    {"name": "since", "in": "query", "schema": {"type": "string", "pattern": _DATE_BOUND},
+     "description": "Only articles dated on or after this day (YYYY, YYYY-MM or YYYY-MM-DD); "
+                    "undated ones are left out and counted in undated."},
+    {"name": "until", "in": "query", "schema": {"type": "string", "pattern": _DATE_BOUND},
+     "description": "Only articles dated on or before this (inclusive)."},
+    {"name": "group_by", "in": "query", "schema": {"type": "string", "enum": ["article"]},
+     "description": "One hit per article (its best passage) with group_count and also."},
+    {"name": "sort", "in": "query",
+     "schema": {"type": "string", "enum": ["relevance", "date", "-date"], "default": "relevance"},
+     "description": "relevance, date (oldest first) or -date (newest first); undated last."},
+    {"name": "facets", "in": "query", "schema": {"type": "string"},
+     "description": "Comma-separated fields to count over every match: publisher, author, kind, "
+                    "year, month, source, doc_id or a metadata key."},
+    {"name": "offset", "in": "query",
+     "schema": {"type": "integer", "minimum": 0, "maximum": 100_000, "default": 0},
+     "description": "Skip this many hits: the next page (stable within one index generation)."},
+]
+
+
 def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 description of the JSON API (served at ``/openapi.json``)."""
     passage_param = {"name": "passage_id", "in": "path", "required": True, "schema": _STR,
@@ -300,34 +338,27 @@ def openapi() -> dict[str, Any]:
                      "schema": {"type": "string", "maxLength": MAX_QUERY_CHARS},
                      "description": "Plain words (a question works), or query syntax with syntax=true. "
                                     "May be empty with a filter: every passage that passes, newest first."},
-                    {"name": "where", "in": "query", "style": "form", "explode": True,
-                     "schema": {"type": "array", "items": {"type": "string", "pattern": "^[^=]+=.+$"}},
-                     "description": "FIELD=VALUE, repeatable: author, publisher, kind, doc_id, source (a glob such "
-                                    "as web/*) or any metadata key. The same field repeated ORs; different fields AND; "
-                                    "names compare without case."},
-                    {"name": "since", "in": "query", "schema": {"type": "string", "pattern": _DATE_BOUND},
-                     "description": "Only articles dated on or after this day (YYYY, YYYY-MM or YYYY-MM-DD); "
-                                    "undated ones are left out and counted in undated."},
-                    {"name": "until", "in": "query", "schema": {"type": "string", "pattern": _DATE_BOUND},
-                     "description": "Only articles dated on or before this (inclusive)."},
-                    {"name": "group_by", "in": "query", "schema": {"type": "string", "enum": ["article"]},
-                     "description": "One hit per article (its best passage) with group_count and also."},
-                    {"name": "sort", "in": "query",
-                     "schema": {"type": "string", "enum": ["relevance", "date", "-date"], "default": "relevance"},
-                     "description": "relevance, date (oldest first) or -date (newest first); undated last."},
-                    {"name": "facets", "in": "query", "schema": {"type": "string"},
-                     "description": "Comma-separated fields to count over every match: publisher, author, kind, "
-                                    "year, month, source, doc_id or a metadata key."},
-                    {"name": "offset", "in": "query",
-                     "schema": {"type": "integer", "minimum": 0, "maximum": 100_000, "default": 0},
-                     "description": "Skip this many hits: the next page (stable within one index generation)."},
                     {"name": "limit", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
                      "description": "How many passages to return."},
                     {"name": "syntax", "in": "query", "schema": {"type": "boolean", "default": False},
                      "description": 'Read q as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.'},
+                    *_NARROWING,
                 ],
                 "responses": {"200": _json(_ref("SearchResults"), "The best passages, best first."), **_ERRORS},
+            }},
+            "/passages/{passage_id}/similar": {"get": {
+                "summary": "The passages most like one passage (itself and its copies left out)",
+                "operationId": "similar_passages",
+                "parameters": [
+                    passage_param,
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
+                     "description": "How many passages to return."},
+                    *_NARROWING,
+                ],
+                "responses": {"200": _json(_ref("SearchResults"), "The most similar passages, most similar first."),
+                              "404": _json(_ref("Error"), "No passage has this id."), **_ERRORS},
             }},
             "/passages/{passage_id}": {"get": {
                 "summary": "One passage with its neighbours and citation",

@@ -283,3 +283,66 @@ def test_filtered_pages_are_the_same_by_both_ways_of_ranking(searcher: Searcher,
     full = searcher.search("purge inquiry", limit=4, facets="kind", **kwargs)
     assert [(h.passage_id, h.score, h.rank) for h in pruned] == [(h.passage_id, h.score, h.rank) for h in full]
     assert (pruned.total, pruned.undated) == (full.total, full.undated)
+
+
+@pytest.fixture(scope="module")
+def wire(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wire story, an exact copy, an edited copy, and unrelated articles."""
+    root = tmp_path_factory.mktemp("wire")
+    corpus = root / "corpus"
+    story = ("Flooding closed the Danube bridge at Vukovar on Monday after the river rose three metres, "
+             "and ferry crossings to Backa Palanka were suspended while engineers inspected the pylons.")
+    write(corpus, "a/original.txt", f"Danube floods\n\n{story}\n")
+    write(corpus, "b/copy.txt", f"River closes bridge\n\n{story}\n")
+    write(corpus, "c/edited.txt", "Floods on the Danube\n\n" + story.replace("three metres", "nearly three metres").replace("Monday", "Monday morning") + "\n")
+    write(corpus, "d/other.txt", "Harvest\n\nFarmers near Osijek brought in the maize harvest early this year, citing dry weather and prices.\n")
+    write(corpus, "e/bridge.txt", "Bridges\n\nEngineers inspected several pylons of a rail bridge in the north after a lorry struck one of them.\n")
+    write(corpus, "metadata.jsonl", json.dumps({"path": "c/edited.txt", "publisher": "Local Paper"}) + "\n")
+    searchkit.build_index(corpus, root / "index")
+    return root / "index"
+
+
+def _story_id(index: Path) -> str:
+    with Searcher(index) as s:
+        return next(h.passage_id for h in s.search("Vukovar", limit=5) if h.source == "a/original.txt")
+
+
+def test_similar_finds_the_edited_copy_first_and_leaves_out_the_passage_and_its_exact_copies(wire: Path) -> None:
+    passage_id = _story_id(wire)
+    with Searcher(wire) as s:
+        results = s.similar(passage_id, limit=5, total=True)
+        story = s.show(passage_id).passage.text
+        assert results[0].source == "c/edited.txt"
+        assert all(h.text != story and h.passage_id != passage_id for h in results)
+        assert [h.rank for h in results] == list(range(1, len(results.hits) + 1))
+        assert "b/copy.txt" not in {h.source for h in results}
+        # The total leaves out the passage and its copy too: every other passage that shares a word.
+        every = s.similar(passage_id, limit=100)
+        assert results.total == len(every.hits)
+        # Filters apply as in search; pages follow on.
+        assert [h.source for h in s.similar(passage_id, where={"publisher": "Local Paper"})] == ["c/edited.txt"]
+        assert [h.passage_id for h in s.similar(passage_id, limit=2, offset=1)] == [h.passage_id for h in every][1:3]
+        with pytest.raises(searchkit.PassageNotFoundError):
+            s.similar("0000000000000000")
+
+
+def test_similar_on_the_command_line_and_over_http(wire: Path) -> None:
+    passage_id = _story_id(wire)
+    with Searcher(wire) as s:
+        expected = s.similar(passage_id, limit=3, total=True).to_dict()
+    out = CliRunner().invoke(main, ["similar", passage_id, "--index", str(wire), "--limit", "3", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout) == expected
+    missing = CliRunner().invoke(main, ["similar", "0000000000000000", "--index", str(wire)])
+    assert missing.exit_code == 1 and "no passage with id '0000000000000000'" in missing.output
+
+    pytest.importorskip("starlette")
+    pytest.importorskip("uvicorn")
+    from searchkit.server import create_app
+    from serving import get_json, live_server
+
+    with live_server(create_app(wire)) as base:
+        status, data = get_json(f"{base}/passages/{passage_id}/similar?limit=3")
+        assert status == 200 and data == expected
+        status, _ = get_json(f"{base}/passages/0000000000000000/similar")
+        assert status == 404

@@ -146,7 +146,7 @@ def test_public_names_are_pinned() -> None:
             "IndexLockedError", "IndexWriteError", "QueryError", "PassageNotFoundError", "EvaluationError", "Article",
             "Passage", "Citation", "Hit", "SearchResults", "PassageContext", "Skipped", "IndexReport",
             "Settings", "read_corpus", "source_text", "split_article", "Index", "open_index",
-            "create_index", "build_index", "Searcher", "search", "search_batch", "show",
+            "create_index", "build_index", "Searcher", "search", "search_batch", "show", "similar",
             "CheckReport", "check_index", "repair_index",
         ]
     )
@@ -374,8 +374,8 @@ def test_words_that_cannot_reach_the_top_are_read_only_where_needed(tmp_path: Pa
     for batch in range(3):
         for number in range(12):
             paragraphs = [f"The common word appears here, paragraph {p} of file {number} in batch {batch}." for p in range(25)]
-            if number == 5:
-                paragraphs[3] = f"A zanzibar spice ship docked; the common word again, batch {batch}."
+            if number in (2, 5, 7, 9):  # more than a page with the passages fetched past it
+                paragraphs[3] = f"A zanzibar spice ship docked; the common word again, batch {batch} file {number}."
             write(corpus, f"f{batch}{number:02d}.txt", f"File {batch} {number}\n\n" + "\n\n".join(paragraphs))
         searchkit.build_index(corpus, index, settings=searchkit.Settings(min_chars=20))
     whoosh_access = importlib.import_module("searchkit.search._whoosh")

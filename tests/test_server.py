@@ -125,8 +125,18 @@ def test_health_and_openapi(served: str) -> None:
     validate(data, "Health")
     status, spec = get_json(served + "/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.1")
-    assert set(spec["paths"]) == {"/search", "/passages/{passage_id}", "/passages/{passage_id}/source", "/health"}
+    assert set(spec["paths"]) == {
+        "/search", "/passages/{passage_id}", "/passages/{passage_id}/similar", "/passages/{passage_id}/source", "/health"
+    }
     jsonschema.Draft202012Validator.check_schema(spec["components"]["schemas"]["Hit"])
+    # The answers with filters, facets and grouping are what the spec says.
+    status, data = get_json(served + "/search?" + urllib.parse.urlencode(
+        [("q", "chechnya"), ("where", "publisher=NBC Out"), ("group_by", "article"), ("facets", "publisher,kind")]))
+    assert status == 200 and data["facets"]["kind"] and data["hits"][0]["group_count"] > 1
+    validate(data, "SearchResults")
+    status, similar = get_json(served + f"/passages/{data['hits'][0]['passage_id']}/similar?limit=2")
+    assert status == 200 and len(similar["hits"]) == 2
+    validate(similar, "SearchResults")
 
 
 @pytest.mark.parametrize(

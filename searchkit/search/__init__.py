@@ -16,9 +16,9 @@ One module per job, in the order a query goes through them:
 
 from ..settings import LIBRARY_LIMITS
 from .query import parse_queries
-from .searcher import Searcher, open_searcher, search, search_batch, show
+from .searcher import Searcher, open_searcher, search, search_batch, show, similar
 
-__all__ = ["Searcher", "search", "search_batch", "show", "open_searcher", "parse_queries", "MAX_QUERY_CHARS", "MAX_LIMIT"]
+__all__ = ["Searcher", "search", "search_batch", "show", "similar", "open_searcher", "parse_queries", "MAX_QUERY_CHARS", "MAX_LIMIT"]
 
 #: Longer queries are refused: they are pasted documents, not questions.
 MAX_QUERY_CHARS = LIBRARY_LIMITS.max_query_chars

@@ -19,7 +19,7 @@ import threading
 import weakref
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import AbstractSet, Any, Callable, Iterable, Mapping, Sequence
 
 from ..errors import QueryError
 from ..schema import ARTICLE_KEY, DATE_KEY, FACET_FIELD, TEXT_KEY
@@ -269,7 +269,7 @@ def arrange(
         if not scores:
             continue
         # Title-only matches sink below every passage with a word of its own.
-        own = own_text(reader, scores, text_terms, every=True) if text_terms and sort == "relevance" else None
+        own = own_text(reader, scores, text_terms) if text_terms and sort == "relevance" else None
         allowed = narrow.passing(reader)
         if narrow.dated:
             undated += _overlap(scores.keys(), narrow.undated(reader))
@@ -330,30 +330,13 @@ def _overlap(a: Iterable[int], b: frozenset[int]) -> int:
     return sum(1 for item in a if item in b)
 
 
-def own_text(reader: Any, docnums: Iterable[int], terms: set[str], every: bool = False) -> set[int]:
-    """Those of ``docnums`` (of ``reader``) whose own passage text holds one of the
-    stems ``terms``. ``every``: ``docnums`` is most of the matches, so each word's
-    postings are read whole rather than skipped through."""
-    wanted = sorted(docnums)
+def own_text(reader: Any, docnums: AbstractSet[int] | Mapping[int, Any], terms: set[str]) -> set[int]:
+    """Those of ``docnums`` (of a segment ``reader``) whose own passage text holds one
+    of the stems ``terms``."""
     found: set[int] = set()
     for term in sorted(terms):
-        if len(found) == len(wanted):
-            break
-        if ("text", term) not in reader:
-            continue
-        if every:
+        if ("text", term) in reader:
             found.update(doc for doc in _read_ids(reader, "text", term) if doc in docnums)
-            continue
-        matcher = reader.postings("text", term)
-        for doc in wanted:
-            if doc in found:
-                continue
-            if not matcher.is_active():
-                break
-            if matcher.id() < doc:
-                matcher.skip_to(doc)
-            if matcher.is_active() and matcher.id() == doc:
-                found.add(doc)
     return found
 
 

@@ -15,7 +15,7 @@ from ..errors import QueryError, shown
 from ..settings import Settings
 from .scoring import Leaf
 
-__all__ = ["Words", "plain_query", "parse_queries"]
+__all__ = ["Words", "plain_query", "similar_query", "parse_queries"]
 
 
 class Words(NamedTuple):
@@ -25,24 +25,50 @@ class Words(NamedTuple):
     leaves: tuple[Leaf, ...]
 
 
-def plain_query(text: str, settings: Settings, stems: Callable[[str], list[str]]) -> tuple[Any, set[str]]:
-    """Plain words: ``Words``, or a Whoosh query where proximity adds phrase clauses;
-    and the stems to highlight. ``stems`` is the index's analyzer, word by word."""
+def _stems(text: str, settings: Settings, stems: Callable[[str], list[str]]) -> list[str]:
     tokens = words(text)
     kept = [w for w in tokens if w not in STOP_WORDS] if settings.stopwords else tokens
-    found = stems(" ".join(kept or tokens))
-    if not found:
-        raise QueryError(f"query {shown(text)} has no words to search for; type some words")
-    counts: dict[str, int] = {}
-    for s in found:
-        counts[s] = counts.get(s, 0) + 1
+    return stems(" ".join(kept or tokens))
+
+
+def _words(counts: dict[str, int], settings: Settings) -> Words:
+    """An OR of the stems, each weighed by how often it was asked for, in the body
+    field and (``title_boost``) the title."""
     leaves = []
     body = "content" if settings.one_field else "text"
     for term, count in counts.items():
         leaves.append((body, term, float(count)))
         if settings.title_boost > 0:
             leaves.append(("title", term, float(count) * settings.title_boost))
-    query: Any = Words(tuple(leaves))
+    return Words(tuple(leaves))
+
+
+def similar_query(
+    text: str, settings: Settings, stems: Callable[[str], list[str]], idf: Callable[[str], float], keep: int = 25
+) -> tuple[Words, set[str]]:
+    """``Words`` for the passages most like ``text``: its ``keep`` most distinctive
+    stems (occurrences times idf in this index), each weighed by its occurrences."""
+    counts: dict[str, int] = {}
+    for stem in _stems(text, settings, stems):
+        counts[stem] = counts.get(stem, 0) + 1
+    weight = {stem: count * idf(stem) for stem, count in counts.items()}
+    chosen = sorted(weight, key=lambda stem: (-weight[stem], stem))[:keep]
+    if not chosen:
+        raise QueryError("this passage has no words to compare others with")
+    return _words({stem: counts[stem] for stem in chosen}, settings), set(chosen)
+
+
+def plain_query(text: str, settings: Settings, stems: Callable[[str], list[str]]) -> tuple[Any, set[str]]:
+    """Plain words: ``Words``, or a Whoosh query where proximity adds phrase clauses;
+    and the stems to highlight. ``stems`` is the index's analyzer, word by word."""
+    found = _stems(text, settings, stems)
+    if not found:
+        raise QueryError(f"query {shown(text)} has no words to search for; type some words")
+    counts: dict[str, int] = {}
+    for s in found:
+        counts[s] = counts.get(s, 0) + 1
+    query: Any = _words(counts, settings)
+    leaves = query.leaves
     if settings.proximity_boost > 0:
         from .syntax import words_query
 

@@ -24,20 +24,23 @@ from ..analysis import analyzer
 from ..errors import PassageNotFoundError, QueryError, shown
 from ..index import Index, ensure_index, open_index
 from ..models import Hit, Passage, PassageContext, SearchResults
-from ..schema import TEXT_KEY, passage_from_fields
+from ..schema import TEXT_KEY, passage_from_fields, text_key
 from ..settings import LIBRARY_LIMITS, Settings, check_limit, check_query
 from . import _whoosh, feedback
 from .failures import not_the_query
-from .filters import GROUPS, SORTS, Narrowing, arrange, narrowing, own_text
+from .filters import GROUPS, SORTS, Narrowing, arrange, narrowing
 from .highlight import highlight_all
-from .query import Words, plain_query
+from .query import Words, plain_query, similar_query
 from .reading import Reading, Readings
 from .scoring import Leaf, Scored, Top, all_scores, exact_top, match_ids, weighting
 
-__all__ = ["Searcher", "search", "search_batch", "show", "open_searcher", "MAX_QUERY_CHARS", "MAX_LIMIT"]
+__all__ = ["Searcher", "search", "search_batch", "show", "similar", "open_searcher", "MAX_QUERY_CHARS", "MAX_LIMIT"]
 
 MAX_QUERY_CHARS = LIBRARY_LIMITS.max_query_chars
 MAX_LIMIT = LIBRARY_LIMITS.max_limit
+#: Plain words fetch this many passages past the page at first: title-only matches
+#: among them (1 query in 4 on BBC News) then rarely need a second, wider search.
+_WIDER = 5
 
 
 class Searcher:
@@ -160,12 +163,67 @@ class Searcher:
         query's fault; retry later.
         """
         narrow = narrowing(where, since, until)
-        facet_names = _facet_names(facets)
         browse = isinstance(query, str) and not query.strip() and narrow.active
         if browse:
             check_limit(limit, LIBRARY_LIMITS)
         else:
             check_query(query, limit, LIBRARY_LIMITS)
+        parse = None if browse else (lambda: self._syntax_query(query) if syntax else self._plain_query(query))
+        return self._run(
+            query, parse, narrow, syntax=syntax, limit=limit, offset=offset, group_by=group_by, sort=sort,
+            facets=facets, query_id=query_id, highlight=highlight, time_limit=time_limit, total=total,
+        )
+
+    def similar(
+        self,
+        passage_id: str,
+        *,
+        limit: int = 10,
+        where: Mapping[str, Any] | Iterable[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        group_by: str | None = None,
+        sort: str = "relevance",
+        facets: Sequence[str] | str = (),
+        offset: int = 0,
+        total: bool = False,
+        highlight: bool = True,
+        time_limit: float | None = None,
+    ) -> SearchResults:
+        """The passages most like passage ``passage_id`` (by its most distinctive
+        words), the passage itself and its exact copies left out; the options are
+        ``search``'s. Raises ``PassageNotFoundError`` for an unknown id."""
+        check_limit(limit, LIBRARY_LIMITS)
+        narrow = narrowing(where, since, until)
+        source = self.show(passage_id).passage
+
+        def parse() -> tuple[Any, set[str]]:
+            body = "content" if self.settings.one_field else "text"
+            with self._readings.held() as reading:
+                return similar_query(source.text, self.settings, self._stems, lambda stem: reading.idf(body, stem))
+
+        # One more than the pages asked for: the passage itself (its copies are one hit).
+        found = self._run(
+            f"similar:{passage_id}", parse, narrow, syntax=False, limit=min(offset + limit + 1, MAX_LIMIT), offset=0,
+            group_by=group_by, sort=sort, facets=facets, query_id=None, highlight=highlight, time_limit=time_limit,
+            total=total,
+        )
+        others = [hit for hit in found.hits if hit.text != source.text and hit.passage_id != passage_id]
+        hits = tuple(dataclasses.replace(hit, rank=rank) for rank, hit in enumerate(others[offset : offset + limit], offset + 1))
+        count = found.total
+        if count is not None:
+            with self._readings.held() as reading:
+                count -= _copies(reading, text_key(source.text)) if group_by is None else 1
+        return dataclasses.replace(found, hits=hits, total=count, offset=offset)
+
+    def _run(
+        self, query: str, parse: Callable[[], tuple[Any, set[str]]] | None, narrow: Narrowing, *, syntax: bool,
+        limit: int, offset: int, group_by: str | None, sort: str, facets: Sequence[str] | str,
+        query_id: str | None, highlight: bool, time_limit: float | None, total: bool,
+    ) -> SearchResults:
+        """A search once its query is known: ``parse`` gives the query plan and the
+        stems to highlight (None: list what passes the filters)."""
+        facet_names = _facet_names(facets)
         if sort not in SORTS:
             raise QueryError(f"sort {sort!r} is not one of {', '.join(SORTS)}; pick one")
         if group_by is not None and group_by not in GROUPS:
@@ -173,42 +231,39 @@ class Searcher:
         if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= LIBRARY_LIMITS.max_offset:
             raise QueryError(f"offset {offset!r} must be a whole number from 0 to {LIBRARY_LIMITS.max_offset}")
         arranged = dict(
-            browse=browse, syntax=syntax, limit=limit, offset=offset, group_by=group_by,
-            sort="-date" if browse and sort == "relevance" else sort, facets=facet_names,
+            syntax=syntax, limit=limit, offset=offset, group_by=group_by,
+            sort="-date" if parse is None and sort == "relevance" else sort, facets=facet_names,
             query_id=query_id, highlight=highlight, time_limit=time_limit,
         )
-        if browse or group_by or sort != "relevance" or facet_names:
-            return self._arranged(query, narrow, **arranged)
+        if parse is None or group_by or sort != "relevance" or facet_names:
+            return self._arranged(query, narrow, parse, **arranged)
         with not_the_query(self.index.path):
-            parsed, terms = self._syntax_query(query) if syntax else self._plain_query(query)
+            parsed, terms = parse()
             if (narrow.active or offset) and not isinstance(parsed, Words):
-                return self._arranged(query, narrow, **arranged)  # Whoosh's matchers cannot skip what filters leave out
+                # Whoosh's matchers cannot skip what filters leave out
+                return self._arranged(query, narrow, lambda: (parsed, terms), **arranged)
             allowed = narrow.passing if narrow.active else None
             with self._readings.held() as reading:
-                if syntax:
-                    top, timed_out = self._top(reading, parsed, offset + limit, time_limit)
-                else:
-                    top, timed_out = self._own_text_first(reading, parsed, terms, offset + limit, time_limit, allowed)
-                top = top[offset:]
-                passages = [(score, passage_from_fields(reading.stored_fields(docnum))) for score, docnum in top]
+                found = self._own_text_first(reading, parsed, terms, offset + limit, time_limit, allowed, syntax)
+                passages, spans, timed_out = found
                 count, undated = self._count(reading, parsed, narrow) if total or narrow.active or offset else (None, 0)
-        spans = highlight_all([p.text for _, p in passages], terms if highlight else set(), self.settings.analyzer_name)
-        hits = [_hit(rank, score, passage, found) for rank, ((score, passage), found) in enumerate(zip(passages, spans), offset + 1)]
+        passages, spans = passages[offset:], spans[offset:] if highlight else [()] * (len(passages) - offset)
+        hits = [_hit(rank, score, passage, marks) for rank, ((score, passage), marks) in enumerate(zip(passages, spans), offset + 1)]
         return SearchResults(
             query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id, total=count, offset=offset, undated=undated
         )
 
     def _arranged(
-        self, query: str, narrow: Narrowing, *, browse: bool, syntax: bool, limit: int, offset: int,
-        group_by: str | None, sort: str, facets: tuple[str, ...], query_id: str | None, highlight: bool,
-        time_limit: float | None,
+        self, query: str, narrow: Narrowing, parse: Callable[[], tuple[Any, set[str]]] | None, *, syntax: bool,
+        limit: int, offset: int, group_by: str | None, sort: str, facets: tuple[str, ...], query_id: str | None,
+        highlight: bool, time_limit: float | None,
     ) -> SearchResults:
         """A search narrowed, counted, grouped, sorted or paged: every match is scored,
         then ``filters.arrange`` makes the page. Past ``time_limit`` the passages
         scored by then are arranged (``timed_out``: counts are then lower bounds)."""
         deadline = None if time_limit is None else self._clock() + time_limit
         with not_the_query(self.index.path):
-            parsed, terms = (None, set()) if browse else self._syntax_query(query) if syntax else self._plain_query(query)
+            parsed, terms = (None, set()) if parse is None else parse()
             with self._readings.held() as reading:
                 scored, timed_out = self._all_scores(reading, parsed, narrow, deadline)
                 arranged = arrange(
@@ -268,21 +323,29 @@ class Searcher:
 
     def _own_text_first(
         self, reading: Reading, query: Any, terms: set[str], limit: int, time_limit: float | None,
-        allowed: Callable[[Any], AbstractSet[int] | None] | None = None,
-    ) -> Top:
-        """The best passages, those holding a query word in their own text before those
-        that match only through their article's title (a cookie notice under a
-        headline that names the person asked about). The window of best passages
-        widens until it holds ``limit`` of the first kind, or all there are."""
-        window = limit
+        allowed: Callable[[Any], AbstractSet[int] | None] | None, syntax: bool,
+    ) -> tuple[list[tuple[float, Passage]], list[tuple[tuple[int, int], ...]], bool]:
+        """The ``limit`` best passages with their highlight spans, and whether the time
+        limit cut the search short. Plain words: the passages holding a query word
+        in their own text (a highlight) come before those that match only through
+        their article's title (a cookie notice under a headline that names the
+        person asked about); the window of best passages widens until it holds
+        ``limit`` of the first kind, or all there are. Syntax names its fields."""
+        window = limit if syntax else limit + _WIDER
         while True:
             top, timed_out = self._top(reading, query, window, time_limit, allowed)
-            own = own_text(reading.reader(), [doc for _, doc in top], terms)
-            first = [item for item in top if item[1] in own]
-            if len(first) == len(top):
-                return top[:limit], timed_out
-            if len(first) >= limit or len(top) < window or timed_out or window >= MAX_LIMIT:
-                return (first + [item for item in top if item[1] not in own])[:limit], timed_out
+            # The page's passages are read and highlighted anyway; the rest only when needed.
+            passages = [(score, passage_from_fields(reading.stored_fields(docnum))) for score, docnum in top[:limit]]
+            spans = highlight_all([p.text for _, p in passages], terms, self.settings.analyzer_name)
+            if syntax or all(spans):
+                return passages, spans, timed_out
+            more = [(score, passage_from_fields(reading.stored_fields(docnum))) for score, docnum in top[limit:]]
+            passages += more
+            spans += highlight_all([p.text for _, p in more], terms, self.settings.analyzer_name)
+            own = [i for i, marks in enumerate(spans) if marks]
+            if len(own) >= limit or len(top) < window or timed_out or window >= MAX_LIMIT:
+                order = own + [i for i, marks in enumerate(spans) if not marks]
+                return [passages[i] for i in order][:limit], [spans[i] for i in order][:limit], timed_out
             window = min(window * 4, MAX_LIMIT)
 
     def _top(
@@ -354,6 +417,16 @@ class Searcher:
         return highlight_all([text], terms, self.settings.analyzer_name)[0]
 
 
+def _copies(reading: Reading, key: int) -> int:
+    """How many passages of the index have the text with text key ``key``."""
+    count = 0
+    for reader, _ in reading.reader().leaf_readers():
+        keys = _whoosh.column(reader, TEXT_KEY)
+        if keys is not None:
+            count += sum(1 for doc, value in enumerate(keys) if value == key and not reader.is_deleted(doc))
+    return count
+
+
 def _overlap(a: AbstractSet[int], b: AbstractSet[int]) -> int:
     small, large = (a, b) if len(a) < len(b) else (b, a)
     return sum(1 for item in small if item in large)
@@ -421,6 +494,13 @@ def search_batch(
     """``search`` for many queries; each item is a query or ``(query_id, query)``."""
     with Searcher(ensure_index(index, corpus), settings, close_index=True) as searcher:
         return searcher.search_batch(queries, limit=limit, syntax=syntax, time_limit=time_limit)
+
+
+def similar(passage_id: str, *, index: str | os.PathLike[str] = "index", limit: int = 10, **options: Any) -> SearchResults:
+    """The passages most like passage ``passage_id``; ``options`` are ``Searcher.similar``'s
+    (``where``, ``since``, ``until``, ``group_by``, ``sort``, ``facets``, ``offset``, ``total``)."""
+    with Searcher(index) as searcher:
+        return searcher.similar(passage_id, limit=limit, **options)
 
 
 def show(passage_id: str, *, index: str | os.PathLike[str] = "index") -> PassageContext:
