@@ -1,0 +1,291 @@
+"""Extract the article of an HTML page: its body text through trafilatura, its captions,
+and its metadata (title, authors, date, site name, canonical URL) from the page's own tags.
+
+The body comes from trafilatura, pinned exactly in pyproject.toml: the text built here
+*is* the source text of an HTML file, the string passage offsets index into, so
+another extractor version may move every offset. ``EXTRACTOR_NAME`` names it, and
+``extractor()`` gives name and version as the index records them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterator
+
+__all__ = ["EXTRACTOR_NAME", "HtmlPage", "extract_page", "extractor"]
+
+EXTRACTOR_NAME = "trafilatura"
+
+#: Block elements of trafilatura's output that hold text of their own.
+_TEXT_BLOCKS = frozenset("p head quote code".split())
+#: schema.org types whose JSON-LD describes the article itself.
+_ARTICLE_TYPES = re.compile(r"(?:News|Blog|Scholarly|Tech|Report|Reportage|Analysis|Opinion|Review)?Article$|BlogPosting$|Posting$|WebPage$")
+_CREDIT_CLASS = re.compile(r"credit|copyright|source|byline|author", re.IGNORECASE)
+# A figure outside the article's own markup is a teaser of another story.
+_CHROME_ANCESTORS = frozenset("nav aside footer header form".split())
+_CHROME_ATTR = re.compile(r"related|promo|teaser|sidebar|most-?(?:read|viewed|popular)|recommend|newsletter", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class HtmlPage:
+    """What one HTML page gives: ``text`` is its source text (body blocks, then the
+    captions, separated by blank lines); ``captions`` are ``(start, end, credit)``
+    in it; ``metadata`` holds what the page's tags say (not yet normalised)."""
+
+    text: str
+    body: tuple[tuple[int, int], ...]
+    captions: tuple[tuple[int, int, str], ...]
+    title: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def extractor() -> str:
+    """``"trafilatura 2.3.1"``: the extractor that makes HTML source text, as recorded in an index."""
+    from importlib.metadata import version
+
+    return f"{EXTRACTOR_NAME} {version(EXTRACTOR_NAME)}"
+
+
+def _clean(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _blocks(body: Any) -> Iterator[str]:
+    """The text blocks of trafilatura's output tree, one per paragraph, heading, list
+    item or table row, white space collapsed (so a block never holds a line break)."""
+    for element in body:
+        tag = element.tag
+        if tag in _TEXT_BLOCKS:
+            text = _clean("".join(element.itertext()))
+        elif tag == "list":
+            yield from (_clean("".join(item.itertext())) for item in element.iter("item"))
+            continue
+        elif tag == "table":
+            yield from (_clean(" ".join(_clean("".join(c.itertext())) for c in row)) for row in element.iter("row"))
+            continue
+        elif tag == "graphic":
+            continue
+        else:
+            text = _clean("".join(element.itertext()))
+        if text:
+            yield text
+
+
+def _json_ld(tree: Any) -> list[dict[str, Any]]:
+    """The JSON-LD objects of the page that describe an article, outermost first."""
+    found: list[dict[str, Any]] = []
+
+    def visit(value: Any) -> None:
+        if isinstance(value, list):
+            for item in value:
+                visit(item)
+        elif isinstance(value, dict):
+            kinds = value.get("@type")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            if any(isinstance(k, str) and _ARTICLE_TYPES.search(k) for k in kinds):
+                found.append(value)
+            visit(value.get("@graph"))
+
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
+        try:
+            visit(json.loads(script.text or ""))
+        except ValueError:
+            continue  # a page's broken JSON-LD is its own business
+    # A WebPage wrapper says less of the article than the article object itself.
+    return sorted(found, key=lambda o: "WebPage" in str(o.get("@type")))
+
+
+def _names(value: Any) -> list[str]:
+    """Person names of a JSON-LD ``author``: a string, an object with ``name``, or a list."""
+    if isinstance(value, list):
+        return [name for item in value for name in _names(item)]
+    if isinstance(value, dict):
+        value = value.get("name")
+    if isinstance(value, str) and _clean(value) and "://" not in value:
+        return [_clean(value)]
+    return []
+
+
+def _meta(tree: Any) -> dict[str, str]:
+    """``<meta>`` contents by lower-cased name or property (the first of each)."""
+    found: dict[str, str] = {}
+    for tag in tree.iter("meta"):
+        key = (tag.get("property") or tag.get("name") or tag.get("itemprop") or "").strip().lower()
+        value = _clean(tag.get("content"))
+        if key and value:
+            found.setdefault(key, value)
+    return found
+
+
+def _article_root(tree: Any) -> Any:
+    """The page's ``<article>`` (the first with a heading), else ``<main>``, else the page."""
+    articles = list(tree.iter("article"))
+    for article in articles:
+        if next(article.iter("h1"), None) is not None:
+            return article
+    if articles:
+        return articles[0]
+    return next(tree.iter("main"), tree)
+
+
+def _header_title(root: Any) -> str | None:
+    """The ``<h1>`` of the article's own ``<header>`` (or of the article), if any."""
+    if root.tag != "article":
+        return None
+    for header in root.iter("header"):
+        h1 = next(header.iter("h1"), None)
+        if h1 is not None and _clean(h1.text_content()):
+            return _clean(h1.text_content())
+    h1 = next(root.iter("h1"), None)
+    return _clean(h1.text_content()) if h1 is not None and _clean(h1.text_content()) else None
+
+
+def _in_chrome(element: Any, root: Any) -> bool:
+    for parent in element.iterancestors():
+        if parent is root:
+            return False
+        if parent.tag in _CHROME_ANCESTORS or _CHROME_ATTR.search(f"{parent.get('class', '')} {parent.get('id', '')}"):
+            return True
+    return False
+
+
+def _captions(root: Any) -> list[tuple[str, str]]:
+    """``(caption, credit)`` of each ``<figcaption>`` of the article: the credit is
+    what the page marks as one (a class named credit, copyright...; ``<small>``,
+    ``<cite>``), else a trailing wire credit ("Ian Langsdon / EPA")."""
+    from .chrome import caption_credit, chrome_reason
+
+    found = []
+    for caption in root.iter("figcaption"):
+        if _in_chrome(caption, root):
+            continue
+        credits = []
+        for part in list(caption.iter()):
+            if part is not caption and (part.tag in ("small", "cite") or _CREDIT_CLASS.search(part.get("class", ""))):
+                credits.append(_clean(part.text_content()))
+                part.drop_tree()  # its tail text stays in the caption
+        text = _clean(caption.text_content())
+        credit = "; ".join(c for c in credits if c)
+        cut = None if credit else caption_credit(text)
+        if cut is not None:
+            text, credit = text[:cut].rstrip(" \t,;:-–—|/"), text[cut:].strip()
+        if text and chrome_reason(text) != "image credit":  # "Photo by ..." alone is all credit
+            found.append((text, credit))
+    return found
+
+
+def _date(tree: Any, root: Any, ld: list[dict[str, Any]], meta: dict[str, str]) -> str | None:
+    """The publication date as written: JSON-LD ``datePublished``, then the
+    ``article:published_time``-style meta tags, then the article's ``<time datetime>``."""
+    for obj in ld:
+        value = obj.get("datePublished") or obj.get("dateCreated")
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    for key in ("article:published_time", "og:article:published_time", "datepublished", "date", "pubdate",
+                "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date", "parsely-pub-date"):
+        if key in meta:
+            return meta[key]
+    for scope in (root, tree):
+        for time in scope.iter("time"):
+            if time.get("datetime") and not _in_chrome(time, root):
+                return time.get("datetime").strip()
+    return None
+
+
+def _authors(ld: list[dict[str, Any]], meta: dict[str, str], tree: Any, root: Any, found: str | None) -> list[str]:
+    """Authors by name: JSON-LD, then meta author, then ``rel=author`` links, then
+    what trafilatura found. Job titles are not names and never come from here."""
+    for obj in ld:
+        names = _names(obj.get("author"))
+        if names:
+            return names
+    for key in ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author"):
+        value = meta.get(key)
+        if value and "://" not in value:
+            return _split_names(value)
+    links = [_clean(a.text_content()) for a in root.iter("a") if "author" in (a.get("rel") or "").split()]
+    links = [name for name in dict.fromkeys(links) if name]
+    if links:
+        return links
+    return _split_names(found) if found else []
+
+
+def _split_names(value: str) -> list[str]:
+    """Names written as one string: "A, B and C", "A; B", "A & B"."""
+    from .chrome import parse_byline
+
+    value = _clean(value)
+    byline = parse_byline(value if value.lower().startswith("by ") else f"By {value}")
+    if byline:
+        return byline["author"].split("; ")
+    return [name for name in re.split(r"\s*;\s*", value) if name]
+
+
+def _title(tree: Any, root: Any, ld: list[dict[str, Any]], meta: dict[str, str], found: str | None) -> str | None:
+    """The headline: the article header's ``<h1>``, og:title, JSON-LD ``headline``,
+    then trafilatura's title (which trims a " - Site" suffix from ``<title>``)."""
+    title = _header_title(root) or meta.get("og:title") or meta.get("twitter:title")
+    if not title:
+        title = next((o["headline"] for o in ld if isinstance(o.get("headline"), str) and o["headline"].strip()), None)
+    return _clean(title) or _clean(found) or None
+
+
+def extract_page(html: str) -> HtmlPage:
+    """Extract the article of an HTML page (see the module docstring)."""
+    import lxml.html
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        include_images=False,
+        include_tables=True,
+        favor_precision=True,
+        # A date is read from the page's tags, never guessed from its text.
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
+    blocks = list(_blocks(doc.body)) if doc is not None and doc.body is not None else []
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except Exception:  # lxml refuses an empty or all-comment page
+        tree = lxml.html.document_fromstring("<html></html>")
+    root = _article_root(tree)
+    ld = _json_ld(tree)
+    meta = _meta(tree)
+
+    seen = {b.casefold() for b in blocks}
+    captions = [(t, c) for t, c in _captions(root) if t.casefold() not in seen]
+    parts = blocks + [t for t, _ in captions]
+    text = "\n\n".join(parts)
+    spans, offset = [], 0
+    for part in parts:
+        spans.append((offset, offset + len(part)))
+        offset += len(part) + 2
+    body = tuple(spans[: len(blocks)])
+    caption_spans = tuple((a, b, credit) for (a, b), (_, credit) in zip(spans[len(blocks):], captions))
+
+    found: dict[str, str] = {}
+    authors = _authors(ld, meta, tree, root, getattr(doc, "author", None))
+    if authors:
+        found["author"] = "; ".join(authors)
+    publisher = meta.get("og:site_name") or getattr(doc, "sitename", None)
+    if not publisher:
+        publisher = next((_clean(o["publisher"].get("name")) for o in ld if isinstance(o.get("publisher"), dict) and o["publisher"].get("name")), None)
+    if publisher:
+        found["publisher"] = _clean(publisher)
+    written = _date(tree, root, ld, meta)
+    if written:
+        found["date"] = written
+    canonical = next((link.get("href") for link in tree.iter("link") if "canonical" in (link.get("rel") or "").lower().split() and link.get("href")), None)
+    url = canonical or meta.get("og:url") or getattr(doc, "url", None)
+    if url:
+        found["url"] = url.strip()
+    title = _title(tree, root, ld, meta, getattr(doc, "title", None))
+    return HtmlPage(text, body, caption_spans, title, found)
