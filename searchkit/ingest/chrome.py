@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-__all__ = ["chrome_reason", "related_list_start", "parse_byline"]
+__all__ = ["chrome_reason", "related_list_start", "parse_byline", "is_job_title"]
 
 _I = re.IGNORECASE
 
@@ -148,6 +148,11 @@ def related_list_start(paragraphs: Sequence[str]) -> int | None:
     return None
 
 
+def is_job_title(text: str) -> bool:
+    """Whether ``text`` names a job ("Political Correspondent"), not a person or publisher."""
+    return _JOB_TITLE.search(text) is not None
+
+
 def parse_byline(paragraph: str) -> dict[str, str] | None:
     """``{"author": ..., "publisher": ...}`` if ``paragraph`` is a byline, else None.
 
@@ -163,5 +168,5 @@ def parse_byline(paragraph: str) -> dict[str, str] | None:
     found = {"author": "; ".join(_AUTHOR_JOIN.split(match.group("author").strip()))}
     extra = (match.group("publisher") or "").strip()
     if extra:
-        found["role" if _JOB_TITLE.search(extra) else "publisher"] = extra
+        found["role" if is_job_title(extra) else "publisher"] = extra
     return found

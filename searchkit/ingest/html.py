@@ -23,9 +23,17 @@ EXTRACTOR_NAME = "trafilatura"
 _TEXT_BLOCKS = frozenset("p head quote code".split())
 #: schema.org types whose JSON-LD describes the article itself.
 _ARTICLE_TYPES = re.compile(r"(?:News|Blog|Scholarly|Tech|Report|Reportage|Analysis|Opinion|Review)?Article$|BlogPosting$|Posting$|WebPage$")
+_BYLINE_ATTR = re.compile(r"byline|author|post-meta|entry-meta|story-meta", re.IGNORECASE)
 _CREDIT_CLASS = re.compile(r"credit|copyright|source|byline|author", re.IGNORECASE)
 # A figure outside the article's own markup is a teaser of another story.
-_CHROME_ANCESTORS = frozenset("nav aside footer header form".split())
+_CHROME_ANCESTORS = frozenset("nav aside footer form".split())
+# Notes about the writers and press contacts: about the article, not of it. Matched on
+# whole class or id words, so "biology" is not "bio".
+_NOTES_ATTR = re.compile(
+    r"(?:^|[\s_-])(?:(?:author-?)?bio|about-(?:the-)?authors?|author-(?:info|box|details)|contributors?|"
+    r"(?:media|press)-contacts?)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
 _CHROME_ATTR = re.compile(r"related|promo|teaser|sidebar|most-?(?:read|viewed|popular)|recommend|newsletter", re.IGNORECASE)
 
 
@@ -106,6 +114,8 @@ def _names(value: Any) -> list[str]:
     if isinstance(value, list):
         return [name for item in value for name in _names(item)]
     if isinstance(value, dict):
+        if "Organization" in str(value.get("@type", "")):  # a newsroom is not a writer
+            return []
         value = value.get("name")
     if isinstance(value, str) and _clean(value) and "://" not in value:
         return [_clean(value)]
@@ -213,18 +223,30 @@ def _authors(ld: list[dict[str, Any]], meta: dict[str, str], tree: Any, root: An
     links = [name for name in dict.fromkeys(links) if name]
     if links:
         return links
-    return _split_names(found) if found else []
+    return _split_names(found) if found else _byline_authors(root)
 
 
 def _split_names(value: str) -> list[str]:
-    """Names written as one string: "A, B and C", "A; B", "A & B"."""
+    """Names written as one string ("A, B and C", "A; B", "A & B"), job titles left out."""
+    from .chrome import is_job_title
+
+    parts = re.split(r"\s*(?:;|,|&|\band\b)\s*", _clean(re.sub(r"^by\s+", "", value.strip(), flags=re.IGNORECASE)))
+    return [part for part in parts if part and not is_job_title(part)]
+
+
+def _byline_authors(root: Any) -> list[str]:
+    """Authors from a byline element of the article ("By A and B"): an element whose
+    class names a byline or author, read as ``parse_byline`` reads a byline."""
     from .chrome import parse_byline
 
-    value = _clean(value)
-    byline = parse_byline(value if value.lower().startswith("by ") else f"By {value}")
-    if byline:
-        return byline["author"].split("; ")
-    return [name for name in re.split(r"\s*;\s*", value) if name]
+    for element in root.iter():
+        if not isinstance(element.tag, str) or not _BYLINE_ATTR.search(f"{element.get('class', '')} {element.get('id', '')}"):
+            continue
+        text = _clean(element.text_content())
+        byline = parse_byline(text) if len(text) <= 120 else None
+        if byline:
+            return byline["author"].split("; ")
+    return []
 
 
 def _title(tree: Any, root: Any, ld: list[dict[str, Any]], meta: dict[str, str], found: str | None) -> str | None:
@@ -236,13 +258,30 @@ def _title(tree: Any, root: Any, ld: list[dict[str, Any]], meta: dict[str, str],
     return _clean(title) or _clean(found) or None
 
 
+def _parse(html: str) -> Any:
+    """The page as an lxml tree, with notes about the writers and press contacts removed."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except Exception:  # lxml refuses an empty or all-comment page
+        tree = lxml.html.document_fromstring("<html><body></body></html>")
+    notes = [e for e in tree.iter() if isinstance(e.tag, str) and _NOTES_ATTR.search(f"{e.get('class', '')} {e.get('id', '')}")]
+    for element in notes:
+        if element.getparent() is not None:
+            element.drop_tree()
+    return tree
+
+
 def extract_page(html: str) -> HtmlPage:
     """Extract the article of an HTML page (see the module docstring)."""
-    import lxml.html
+    from copy import deepcopy
+
     import trafilatura
 
+    tree = _parse(html)
     doc = trafilatura.bare_extraction(
-        html,
+        deepcopy(tree),  # trafilatura prunes the tree it is given; the metadata is read from this one
         with_metadata=True,
         include_comments=False,
         include_images=False,
@@ -252,14 +291,9 @@ def extract_page(html: str) -> HtmlPage:
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
     blocks = list(_blocks(doc.body)) if doc is not None and doc.body is not None else []
-    try:
-        tree = lxml.html.document_fromstring(html)
-    except Exception:  # lxml refuses an empty or all-comment page
-        tree = lxml.html.document_fromstring("<html></html>")
     root = _article_root(tree)
     ld = _json_ld(tree)
     meta = _meta(tree)
-
     seen = {b.casefold() for b in blocks}
     captions = [(t, c) for t, c in _captions(root) if t.casefold() not in seen]
     parts = blocks + [t for t, _ in captions]
