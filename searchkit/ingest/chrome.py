@@ -81,7 +81,9 @@ _TRACKERS = frozenset(
 )
 _BYLINE = re.compile(
     r"^(?i:(?:(?:article|story|words|text|written|report(?:ing)?|posted)\s+)?by)\s+"
-    r"(?P<author>{name}(?:\s*(?:,\s*)?(?:and|&)\s+{name})*)"
+    # One name, or a list that ends in "and NAME" ("A, B and C"): a comma without that
+    # "and" is followed by a job or a publisher ("Jane Smith, Political Correspondent").
+    r"(?P<author>{name}(?:(?:\s*,\s*{name})*\s*,?\s*(?:and|&)\s+{name})?)"
     r"(?:\s*(?:,|\||–|—|-|for)\s*(?P<publisher>[^,|]{2,60}?))?\s*\.?$".replace(
         "{name}", r"[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|da|di|le|la)){0,4}"
     ),
@@ -92,7 +94,7 @@ _JOB_TITLE = re.compile(
     r"critic|staff|intern|chief|bureau|desk|freelance|photographer)s?\b",
     re.IGNORECASE,
 )
-_AUTHOR_JOIN = re.compile(r"\s*(?:,\s*)?(?:\band\b|&)\s*")
+_AUTHOR_JOIN = re.compile(r"\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&)\s+")
 
 
 def caption_credit(paragraph: str) -> int | None:
