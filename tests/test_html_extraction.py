@@ -139,3 +139,14 @@ def test_truth_file_is_complete() -> None:
         record = json.loads(line)
         assert (PAGES / record["file"]).is_file()
         assert record["title"] and record["body"]
+
+
+def test_line_breaks_and_nested_lists_give_one_block_each(tmp_path: Path) -> None:
+    html = ("<html><body><article><h1>Trip</h1><p>What we need for the trip to the coast this weekend, in order of priority.</p>"
+            "<ul><li>Food<ul><li>Bread</li><li>Cheese</li></ul></li><li>Tent pegs</li></ul>"
+            "<div>Meet at the station,<br>platform two,<br>at nine on Friday.</div></article></body></html>")
+    write(tmp_path, "trip.html", html)
+    (article,) = searchkit.read_corpus(tmp_path)
+    body = [article.text[a:b] for a, b in article.body]
+    assert body[1:] == ["Food", "Bread", "Cheese", "Tent pegs", "Meet at the station,", "platform two,", "at nine on Friday."]
+    assert article.text.count("Bread") == 1

@@ -19,8 +19,6 @@ __all__ = ["EXTRACTOR_NAME", "HtmlPage", "extract_page", "extractor"]
 
 EXTRACTOR_NAME = "trafilatura"
 
-#: Block elements of trafilatura's output that hold text of their own.
-_TEXT_BLOCKS = frozenset("p head quote code".split())
 #: schema.org types whose JSON-LD describes the article itself.
 _ARTICLE_TYPES = re.compile(r"(?:News|Blog|Scholarly|Tech|Report|Reportage|Analysis|Opinion|Review)?Article$|BlogPosting$|Posting$|WebPage$")
 _BYLINE_ATTR = re.compile(r"byline|author|post-meta|entry-meta|story-meta", re.IGNORECASE)
@@ -62,25 +60,39 @@ def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def _lines(element: Any) -> list[str]:
+    """The text of ``element``, one string per line: a line break (``<br>``, trafilatura's
+    ``<lb/>``) ends a paragraph, as in the address lines of a letter or an e-mail."""
+    for br in element.iter("lb"):
+        br.tail = "\n" + (br.tail or "")
+    return [line for line in (_clean(part) for part in "".join(element.itertext()).split("\n")) if line]
+
+
+def _items(listing: Any) -> Iterator[str]:
+    """The lines of a list's items, a nested list's items after their parent's own text."""
+    for item in listing.iterchildren("item"):
+        nested = [child for child in item if child.tag == "list"]
+        for child in nested:
+            item.remove(child)
+        yield from _lines(item)
+        for child in nested:
+            yield from _items(child)
+
+
 def _blocks(body: Any) -> Iterator[str]:
     """The text blocks of trafilatura's output tree, one per paragraph, heading, list
-    item or table row, white space collapsed (so a block never holds a line break)."""
+    item, table row or line, white space collapsed (so a block never holds a line break)."""
     for element in body:
         tag = element.tag
-        if tag in _TEXT_BLOCKS:
-            text = _clean("".join(element.itertext()))
-        elif tag == "list":
-            yield from (_clean("".join(item.itertext())) for item in element.iter("item"))
-            continue
+        if tag == "list":
+            yield from _items(element)
         elif tag == "table":
-            yield from (_clean(" ".join(_clean("".join(c.itertext())) for c in row)) for row in element.iter("row"))
-            continue
-        elif tag == "graphic":
-            continue
-        else:
-            text = _clean("".join(element.itertext()))
-        if text:
-            yield text
+            for row in element.iter("row"):
+                cells = [" ".join(_lines(cell)) for cell in row]
+                if any(cells):
+                    yield " ".join(c for c in cells if c)
+        elif tag != "graphic":
+            yield from _lines(element)
 
 
 def _json_ld(tree: Any) -> list[dict[str, Any]]:
