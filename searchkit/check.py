@@ -22,6 +22,7 @@ from .index.layout import EXTRACTED_SUFFIXES, _extractor_change
 from .index.plan import State, Step, content_state, plan_update
 from .index.verify import index_damage
 from .ingest import CorpusFile, probe_file, read_file, source_text
+from .ingest.documents import sniff
 from .models import CheckReport, IndexReport, Passage, Skipped
 from .settings import Settings
 
@@ -59,6 +60,10 @@ def check_index(
             else:
                 try:
                     state = content_state(step, probe_file(step.file))
+                    if state != "unchanged" and _is_document(step.file):
+                        # Indexing it would fail for a reason check can name (a damaged
+                        # file, an extra not installed): "added" alone would hide it.
+                        read_file(step.file, plan.sidecar)
                 except CorpusError as exc:
                     unreadable.append(Skipped(step.file.source, str(exc).split(": ", 1)[-1]))
                     continue
@@ -84,6 +89,17 @@ def check_index(
         files=len(plan.steps),
         passages=passages,
     )
+
+
+def _is_document(file: CorpusFile) -> bool:
+    """A PDF or DOCX file, by its extension or its first bytes."""
+    if file.source.lower().endswith((".pdf", ".docx")):
+        return True
+    try:
+        with open(file.location, "rb") as fh:
+            return sniff(fh.read(1024), "") in ("pdf", "zip")
+    except OSError:
+        return False
 
 
 def _extractor_note(index: Path, steps: Iterable[Step]) -> tuple[set[str], tuple[str, ...]]:
