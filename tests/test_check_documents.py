@@ -3,14 +3,12 @@ or an extra not installed, where it said only "added since the last build"."""
 
 from __future__ import annotations
 
-import builtins
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from searchkit.check import check_index
-from test_documents import PAGES, index_of, make_pdf
+from test_documents import PAGES, index_of, make_pdf, without_module
 
 TEXT = "Harbour news.\n\nThe tide was high today."
 
@@ -24,14 +22,7 @@ def test_damaged_pdf_is_unreadable_with_its_reason(tmp_path: Path) -> None:
 
 
 def test_pdf_needing_a_missing_extra_names_the_install_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_import = builtins.__import__
-
-    def no_pypdf(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "pypdf":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pypdf)
+    without_module(monkeypatch, "pypdf")
     corpus, _ = index_of(tmp_path, {"a.pdf": make_pdf(PAGES), "b.txt": TEXT})
     report = check_index(corpus, tmp_path / "index")
     assert report.added == () and not report.ok

@@ -92,35 +92,34 @@ def test_page_metadata_body_and_caption(tmp_path: Path) -> None:
         assert source[passage.start : passage.end] == passage.text
 
 
+TWO_PARAGRAPHS = ("<p>The company will add a second daily sailing from Penzance on Saturdays in July and August.</p>"
+                  "<p>Island businesses had asked for more capacity after visitors were turned away last summer.</p>")
+
+
+def article_of(tmp_path: Path, head: str, article: str) -> searchkit.Article:
+    """The one article read from a page of ``head`` and an ``<article>`` of ``article``."""
+    write(tmp_path, "page.html", f"<html><head>{head}</head><body><article>{article}</article></body></html>")
+    (read,) = searchkit.read_corpus(tmp_path)
+    return read
+
+
 def test_meta_author_list_and_time_element(tmp_path: Path) -> None:
-    html = ("<html><head><meta name='author' content='Anita Kumar, Mark Tessler, Markets Correspondent'></head><body>"
-            "<article><h1>Copper falls</h1><time datetime='2023-09-29'>29 September</time>"
-            "<p>Copper production in Chile fell in August from a year earlier, the statistics institute said on Friday.</p>"
-            "<p>The state miner has struggled with delays at new projects and lower ore grades at older mines.</p>"
-            "</article></body></html>")
-    write(tmp_path, "copper.html", html)
-    (article,) = searchkit.read_corpus(tmp_path)
+    article = article_of(tmp_path, "<meta name='author' content='Anita Kumar, Mark Tessler, Markets Correspondent'>",
+                         f"<h1>Copper falls</h1><time datetime='2023-09-29'>29 September</time>{TWO_PARAGRAPHS}")
     assert article.metadata["author"] == "Anita Kumar; Mark Tessler"
     assert article.metadata["date"] == "2023-09-29"
 
 
 def test_organisation_is_not_an_author_and_byline_is_read(tmp_path: Path) -> None:
     ld = json.dumps({"@type": "NewsArticle", "author": {"@type": "NewsMediaOrganization", "name": "Broadcast News"}})
-    html = (f"<html><head><script type='application/ld+json'>{ld}</script></head><body>"
-            "<article><h1>Ferry sailings added</h1><div class='byline'><span>By Jack Penrose</span></div>"
-            "<p>The ferry company will add a second daily sailing from Penzance on Saturdays in July and August.</p>"
-            "<p>Island businesses had asked for more capacity after visitors were turned away last summer.</p>"
-            "</article></body></html>")
-    write(tmp_path, "ferry.html", html)
-    (article,) = searchkit.read_corpus(tmp_path)
+    article = article_of(tmp_path, f"<script type='application/ld+json'>{ld}</script>",
+                         f"<h1>Ferry sailings added</h1><div class='byline'><span>By Jack Penrose</span></div>{TWO_PARAGRAPHS}")
     assert article.metadata.get("author") == "Jack Penrose"
 
 
 def test_date_is_never_guessed(tmp_path: Path) -> None:
-    html = ("<html><body><article><h1>Notes</h1><p>We met on a Tuesday, some time in the spring, and talked "
-            "for hours about the garden and the allotment and the weather.</p></article></body></html>")
-    write(tmp_path, "notes.html", html)
-    (article,) = searchkit.read_corpus(tmp_path)
+    article = article_of(tmp_path, "", "<h1>Notes</h1><p>We met on a Tuesday, some time in the spring, and talked "
+                                       "for hours about the garden and the allotment and the weather.</p>")
     assert "date" not in article.metadata
 
 
@@ -142,11 +141,9 @@ def test_truth_file_is_complete() -> None:
 
 
 def test_line_breaks_and_nested_lists_give_one_block_each(tmp_path: Path) -> None:
-    html = ("<html><body><article><h1>Trip</h1><p>What we need for the trip to the coast this weekend, in order of priority.</p>"
-            "<ul><li>Food<ul><li>Bread</li><li>Cheese</li></ul></li><li>Tent pegs</li></ul>"
-            "<div>Meet at the station,<br>platform two,<br>at nine on Friday.</div></article></body></html>")
-    write(tmp_path, "trip.html", html)
-    (article,) = searchkit.read_corpus(tmp_path)
+    article = article_of(tmp_path, "", "<h1>Trip</h1><p>What we need for the trip to the coast this weekend, in order of priority.</p>"
+                                       "<ul><li>Food<ul><li>Bread</li><li>Cheese</li></ul></li><li>Tent pegs</li></ul>"
+                                       "<div>Meet at the station,<br>platform two,<br>at nine on Friday.</div>")
     body = [article.text[a:b] for a, b in article.body]
     assert body[1:] == ["Food", "Bread", "Cheese", "Tent pegs", "Meet at the station,", "platform two,", "at nine on Friday."]
     assert article.text.count("Bread") == 1
