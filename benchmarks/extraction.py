@@ -8,6 +8,7 @@ kept, F1 their harmonic mean, per page, then averaged over pages (a page with no
 body kept scores 0). Title: equal after folding case, quotes and white space.
 Authors: the same set of names (a page with no author right when none is given).
 Date: the same calendar day (ISO 8601; a page with no date right when none is given).
+Publisher: the site's name, equal after folding (none right when the page names none).
 
     python benchmarks/extraction.py                      # searchkit as installed
     python benchmarks/extraction.py --old-src /work/main # also the code in another checkout
@@ -90,11 +91,12 @@ def score(pages: Sequence[dict[str, Any]], truth: Sequence[dict[str, Any]]) -> d
             "title": _fold(got["title"]) == _fold(want["title"]),
             "author": authors == {_fold(a) for a in want["authors"]},
             "date": (meta.get("date") or "")[:10] == (want["date"] or ""),
-            "got": {"title": got["title"], "author": meta.get("author"), "date": meta.get("date")},
+            "publisher": _fold(meta.get("publisher")) == _fold(want.get("publisher")),
+            "got": {"title": got["title"], "author": meta.get("author"), "date": meta.get("date"), "publisher": meta.get("publisher")},
             "caption": want.get("caption") is None or any(_fold(want["caption"]) in _fold(c) for c in got["captions"]),
         })
     n = len(rows) or 1
-    means = {key: sum(float(row[key]) for row in rows) / n for key in ("precision", "recall", "f1", "title", "author", "date")}
+    means = {key: sum(float(row[key]) for row in rows) / n for key in ("precision", "recall", "f1", "title", "author", "date", "publisher")}
     with_captions = [row for row, want in zip(rows, truth) if want.get("caption")]
     means["captions"] = sum(row["caption"] for row in with_captions) / (len(with_captions) or 1)
     return {"pages": len(rows), "means": means, "rows": rows}
@@ -116,12 +118,12 @@ def read_old_pages(src: Path, folder: Path) -> list[dict[str, Any]]:
 
 
 def _table(results: dict[str, dict[str, Any]]) -> str:
-    lines = ["| reader | pages | body P | body R | body F1 | title | author | date | captions |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| reader | pages | body P | body R | body F1 | title | author | date | publisher | captions |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, result in results.items():
         m = result["means"]
         lines.append(f"| {name} | {result['pages']} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
-                     f"{m['title']:.0%} | {m['author']:.0%} | {m['date']:.0%} | {m['captions']:.0%} |")
+                     f"{m['title']:.0%} | {m['author']:.0%} | {m['date']:.0%} | {m['publisher']:.0%} | {m['captions']:.0%} |")
     return "\n".join(lines)
 
 

@@ -147,3 +147,23 @@ def test_line_breaks_and_nested_lists_give_one_block_each(tmp_path: Path) -> Non
     body = [article.text[a:b] for a, b in article.body]
     assert body[1:] == ["Food", "Bread", "Cheese", "Tent pegs", "Meet at the station,", "platform two,", "at nine on Friday."]
     assert article.text.count("Bread") == 1
+
+
+def test_json_ld_graph_names_authors_and_publisher_by_id(tmp_path: Path) -> None:
+    graph = {"@context": "https://schema.org", "@graph": [
+        {"@type": "Article", "headline": "Canal boatyards revive", "datePublished": "2023-06-14T08:00:00+00:00",
+         "author": {"@id": "#p1"}, "publisher": {"@id": "#org"}},
+        {"@type": "Person", "@id": "#p1", "name": "Isobel Grant"},
+        {"@type": "Organization", "@id": "#org", "name": "The Makers' Journal"}]}
+    article = article_of(tmp_path, f"<script type='application/ld+json'>{json.dumps(graph)}</script>",
+                         f"<h1>Canal boatyards revive</h1>{TWO_PARAGRAPHS}")
+    assert article.metadata["author"] == "Isobel Grant"
+    assert article.metadata["publisher"] == "The Makers' Journal"
+    assert article.metadata["date"] == "2023-06-14T08:00:00+00:00"
+
+
+def test_host_name_is_not_a_publisher(tmp_path: Path) -> None:
+    article = article_of(tmp_path, "<link rel='canonical' href='https://valleygazette.example/2024/bridge/'>",
+                         f"<h1>Bridge closes</h1>{TWO_PARAGRAPHS}")
+    assert "publisher" not in article.metadata
+    assert article.metadata["url"] == "https://valleygazette.example/2024/bridge/"

@@ -95,9 +95,12 @@ def _blocks(body: Any) -> Iterator[str]:
             yield from _lines(element)
 
 
-def _json_ld(tree: Any) -> list[dict[str, Any]]:
-    """The JSON-LD objects of the page that describe an article, outermost first."""
+def _json_ld(tree: Any) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The page's JSON-LD objects that describe an article (the article object before a
+    WebPage wrapper), and every object by its ``@id`` (a Yoast ``@graph`` names the
+    authors and the publisher by reference)."""
     found: list[dict[str, Any]] = []
+    by_id: dict[str, dict[str, Any]] = {}
 
     def visit(value: Any) -> None:
         if isinstance(value, list):
@@ -108,6 +111,8 @@ def _json_ld(tree: Any) -> list[dict[str, Any]]:
             kinds = kinds if isinstance(kinds, list) else [kinds]
             if any(isinstance(k, str) and _ARTICLE_TYPES.search(k) for k in kinds):
                 found.append(value)
+            if isinstance(value.get("@id"), str) and len(value) > 1:
+                by_id.setdefault(value["@id"], value)
             visit(value.get("@graph"))
 
     for script in tree.iter("script"):
@@ -117,15 +122,16 @@ def _json_ld(tree: Any) -> list[dict[str, Any]]:
             visit(json.loads(script.text or ""))
         except ValueError:
             continue  # a page's broken JSON-LD is its own business
-    # A WebPage wrapper says less of the article than the article object itself.
-    return sorted(found, key=lambda o: "WebPage" in str(o.get("@type")))
+    return sorted(found, key=lambda o: "WebPage" in str(o.get("@type"))), by_id
 
 
-def _names(value: Any) -> list[str]:
-    """Person names of a JSON-LD ``author``: a string, an object with ``name``, or a list."""
+def _names(value: Any, by_id: dict[str, dict[str, Any]]) -> list[str]:
+    """Person names of a JSON-LD ``author``: a string, an object with ``name`` (or an
+    ``@id`` naming one), or a list of them. Organisations are not writers."""
     if isinstance(value, list):
-        return [name for item in value for name in _names(item)]
+        return [name for item in value for name in _names(item, by_id)]
     if isinstance(value, dict):
+        value = value if value.get("name") else by_id.get(str(value.get("@id")), value)
         if "Organization" in str(value.get("@type", "")):  # a newsroom is not a writer
             return []
         value = value.get("name")
@@ -202,9 +208,10 @@ def _captions(root: Any) -> list[tuple[str, str]]:
     return found
 
 
-def _date(tree: Any, root: Any, ld: list[dict[str, Any]], meta: dict[str, str]) -> str | None:
+def _date(root: Any, ld: list[dict[str, Any]], meta: dict[str, str]) -> str | None:
     """The publication date as written: JSON-LD ``datePublished``, then the
-    ``article:published_time``-style meta tags, then the article's ``<time datetime>``."""
+    ``article:published_time``-style meta tags, then the article's ``<time datetime>``
+    (only the article's: a masthead shows today's date, a comment its own)."""
     for obj in ld:
         value = obj.get("datePublished") or obj.get("dateCreated")
         if isinstance(value, str) and value.strip():
@@ -213,18 +220,19 @@ def _date(tree: Any, root: Any, ld: list[dict[str, Any]], meta: dict[str, str]) 
                 "dc.date", "dc.date.issued", "dcterms.created", "sailthru.date", "parsely-pub-date"):
         if key in meta:
             return meta[key]
-    for scope in (root, tree):
-        for time in scope.iter("time"):
-            if time.get("datetime") and not _in_chrome(time, root):
-                return time.get("datetime").strip()
+    for time in root.iter("time"):
+        if time.get("datetime") and not _in_chrome(time, root):
+            return str(time.get("datetime")).strip()
     return None
 
 
-def _authors(ld: list[dict[str, Any]], meta: dict[str, str], tree: Any, root: Any, found: str | None) -> list[str]:
+def _authors(
+    ld: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], meta: dict[str, str], root: Any, found: str | None
+) -> list[str]:
     """Authors by name: JSON-LD, then meta author, then ``rel=author`` links, then
     what trafilatura found. Job titles are not names and never come from here."""
     for obj in ld:
-        names = _names(obj.get("author"))
+        names = _names(obj.get("author"), by_id)
         if names:
             return names
     for key in ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author"):
@@ -261,13 +269,28 @@ def _byline_authors(root: Any) -> list[str]:
     return []
 
 
-def _title(tree: Any, root: Any, ld: list[dict[str, Any]], meta: dict[str, str], found: str | None) -> str | None:
+def _title(root: Any, ld: list[dict[str, Any]], meta: dict[str, str], found: str | None) -> str | None:
     """The headline: the article header's ``<h1>``, og:title, JSON-LD ``headline``,
     then trafilatura's title (which trims a " - Site" suffix from ``<title>``)."""
     title = _header_title(root) or meta.get("og:title") or meta.get("twitter:title")
     if not title:
         title = next((o["headline"] for o in ld if isinstance(o.get("headline"), str) and o["headline"].strip()), None)
     return _clean(title) or _clean(found) or None
+
+
+def _publisher(ld: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], meta: dict[str, str], found: str | None) -> str | None:
+    """The site's name: og:site_name, the JSON-LD publisher's name, then trafilatura's
+    (unless that is only the host name, which names no publisher)."""
+    if meta.get("og:site_name"):
+        return meta["og:site_name"]
+    for obj in ld:
+        publisher = obj.get("publisher")
+        if isinstance(publisher, dict):
+            publisher = publisher if publisher.get("name") else by_id.get(str(publisher.get("@id")), publisher)
+            if isinstance(publisher.get("name"), str) and _clean(publisher["name"]):
+                return _clean(publisher["name"])
+    found = _clean(found)
+    return found if found and not re.fullmatch(r"[\w-]+(?:\.[\w-]+)+", found) else None
 
 
 def _parse(html: str) -> Any:
@@ -304,7 +327,7 @@ def extract_page(html: str) -> HtmlPage:
     )
     blocks = list(_blocks(doc.body)) if doc is not None and doc.body is not None else []
     root = _article_root(tree)
-    ld = _json_ld(tree)
+    ld, by_id = _json_ld(tree)
     meta = _meta(tree)
     seen = {b.casefold() for b in blocks}
     captions = [(t, c) for t, c in _captions(root) if t.casefold() not in seen]
@@ -318,20 +341,21 @@ def extract_page(html: str) -> HtmlPage:
     caption_spans = tuple((a, b, credit) for (a, b), (_, credit) in zip(spans[len(blocks):], captions))
 
     found: dict[str, str] = {}
-    authors = _authors(ld, meta, tree, root, getattr(doc, "author", None))
+    authors = _authors(ld, by_id, meta, root, getattr(doc, "author", None))
     if authors:
         found["author"] = "; ".join(authors)
-    publisher = meta.get("og:site_name") or getattr(doc, "sitename", None)
-    if not publisher:
-        publisher = next((_clean(o["publisher"].get("name")) for o in ld if isinstance(o.get("publisher"), dict) and o["publisher"].get("name")), None)
+    publisher = _publisher(ld, by_id, meta, getattr(doc, "sitename", None))
     if publisher:
-        found["publisher"] = _clean(publisher)
-    written = _date(tree, root, ld, meta)
+        found["publisher"] = publisher
+    written = _date(root, ld, meta)
     if written:
         found["date"] = written
-    canonical = next((link.get("href") for link in tree.iter("link") if "canonical" in (link.get("rel") or "").lower().split() and link.get("href")), None)
+    canonical = next(
+        (link.get("href") for link in tree.iter("link") if "canonical" in (link.get("rel") or "").lower().split() and link.get("href")),
+        None,
+    )
     url = canonical or meta.get("og:url") or getattr(doc, "url", None)
     if url:
         found["url"] = url.strip()
-    title = _title(tree, root, ld, meta, getattr(doc, "title", None))
+    title = _title(root, ld, meta, getattr(doc, "title", None))
     return HtmlPage(text, body, caption_spans, title, found)

@@ -424,7 +424,7 @@ PLAN = [
     (paywall, [14, 15, 16]), (amp, [17, 18, 19]), (yoast, [20, 21, 29]), (magazine, [22, 23, 24]), (university, [25, 26, 27]),
 ]
 PUBLISHERS = {"guardian": "The Chronicle", "bbc": "Broadcast News", "wire": "Wire Service", "wordpress": None, "blog": None,
-              "paywall": "The Ledger", "amp": None, "yoast": "The Makers' Journal", "magazine": "Field Notes Magazine", "university": None}
+              "paywall": "The Ledger", "amp": "Coast News", "yoast": "The Makers' Journal", "magazine": "Field Notes Magazine", "university": None}
 
 
 def main() -> None:
