@@ -167,3 +167,40 @@ def test_host_name_is_not_a_publisher(tmp_path: Path) -> None:
                          f"<h1>Bridge closes</h1>{TWO_PARAGRAPHS}")
     assert "publisher" not in article.metadata
     assert article.metadata["url"] == "https://valleygazette.example/2024/bridge/"
+
+
+def test_inline_links_newsletter_prompts_and_author_notes_are_left_out(tmp_path: Path) -> None:
+    article = article_of(
+        tmp_path, "<meta name='author' content='Prof. Helen Achterberg'>",
+        "<h1>Libraries are the last free indoor space</h1>"
+        "<p>In winter, the central library in my city fills up by ten in the morning, with people who have nowhere else to be warm.</p>"
+        "<p>Read more: Paddle steamers return after a winter of repairs</p>"
+        "<p>That is not a misuse of the library. It is one of the things libraries have always been for.</p>"
+        "<p><em>Want to keep up with the latest news from Craven? Sign up to our free newsletter here.</em></p>"
+        "<p><em>Helen Achterberg is a professor of urban studies at the University of Tyneside.</em></p>")
+    assert article.metadata["author"] == "Helen Achterberg"  # no honorific
+    body = [article.text[a:b] for a, b in article.body]
+    assert body == [
+        "In winter, the central library in my city fills up by ten in the morning, with people who have nowhere else to be warm.",
+        "That is not a misuse of the library. It is one of the things libraries have always been for.",
+    ]
+    reasons = {article.text[a:b][:9]: r for a, b, r in article.dropped}
+    assert reasons["Read more"] == "related link" and reasons["Want to k"] == "engagement prompt"
+    assert reasons["Helen Ach"] == "author note"
+
+
+def test_byline_element_beats_trafilaturas_comma_split_and_date_element_is_read(tmp_path: Path) -> None:
+    write(tmp_path, "page.html", "<html><body><main><h1>Homes approved</h1><div class='publish-info'>"
+          "<span class='author'>By Kim Ode, Local Democracy Reporter</span><span class='time'>Published 3 April 2024, 14:02</span>"
+          f"</div>{TWO_PARAGRAPHS}</main></body></html>")
+    (article,) = searchkit.read_corpus(tmp_path)
+    assert article.metadata["author"] == "Kim Ode"
+    assert article.metadata["date"] == "2024-04-03"
+    assert article.metadata["date_text"] == "Published 3 April 2024, 14:02"
+
+
+def test_a_related_sentence_is_content(tmp_path: Path) -> None:
+    from searchkit.ingest.chrome import chrome_reason
+
+    assert chrome_reason("Related: the budget was cut by a third, officials said. Two more departments will close.") is None
+    assert chrome_reason("Related stories") is None  # a heading: the trailing-list rule decides

@@ -33,7 +33,16 @@ _ENGAGEMENT = re.compile(
     r"|(?:leave|add|post) a comment\b|\d+ (?:comments?|likes?|shares?)$"
     r"|(?:sign up|subscribe) (?:for|to) (?:our|the) \w+(?: \w+)?\b"
     r"|skip to (?:main )?content$|advertisement$|sponsored(?: content)?$"
-    r"|(?:we use|this (?:site|website) uses) cookies\b|accept (?:all )?cookies$)",
+    r"|(?:we use|this (?:site|website) uses) cookies\b|accept (?:all )?cookies$"
+    # a newsletter prompt wherever the sign-up falls in it ("Want to keep up...? Sign up to our free newsletter")
+    r"|.{0,120}\b(?:sign up|subscribe)\b.{0,60}\bnewsletters?\b)",
+    _I,
+)
+# A link to another story set between paragraphs: "Read more: <headline>". The
+# separator is required, so a sentence that starts "Related ..." is left alone.
+_READ_MORE = re.compile(
+    r"^(?:read (?:more|next|also)|also read|related(?: (?:story|article|content))?|more on this(?: story)?)"
+    r"\s*[:»›|]\s*(?P<link>\S.*)$",
     _I,
 )
 _LANGUAGE = re.compile(
@@ -121,6 +130,9 @@ def chrome_reason(paragraph: str) -> str | None:
             return "social footer"
         if _IMAGE.search(text):
             return "image credit"
+        link = _READ_MORE.match(text)
+        if link and _is_link_like(link.group("link")):
+            return "related link"
     if len(text) <= 1200 and _WIRE_CREDIT.search(text):
         return "image caption"
     return None

@@ -22,6 +22,7 @@ EXTRACTOR_NAME = "trafilatura"
 #: schema.org types whose JSON-LD describes the article itself.
 _ARTICLE_TYPES = re.compile(r"(?:News|Blog|Scholarly|Tech|Report|Reportage|Analysis|Opinion|Review)?Article$|BlogPosting$|Posting$|WebPage$")
 _BYLINE_ATTR = re.compile(r"byline|author|post-meta|entry-meta|story-meta", re.IGNORECASE)
+_DATE_ATTR = re.compile(r"date|time|publish|posted", re.IGNORECASE)
 _CREDIT_CLASS = re.compile(r"credit|copyright|source|byline|author", re.IGNORECASE)
 # A figure outside the article's own markup is a teaser of another story.
 _CHROME_ANCESTORS = frozenset("nav aside footer form".split())
@@ -229,8 +230,9 @@ def _date(root: Any, ld: list[dict[str, Any]], meta: dict[str, str]) -> str | No
 def _authors(
     ld: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], meta: dict[str, str], root: Any, found: str | None
 ) -> list[str]:
-    """Authors by name: JSON-LD, then meta author, then ``rel=author`` links, then
-    what trafilatura found. Job titles are not names and never come from here."""
+    """Authors by name: JSON-LD, then meta author, then ``rel=author`` links, then a
+    byline element, then what trafilatura found. Job titles and honorifics are not
+    names and never come from here."""
     for obj in ld:
         names = _names(obj.get("author"), by_id)
         if names:
@@ -243,7 +245,12 @@ def _authors(
     links = [name for name in dict.fromkeys(links) if name]
     if links:
         return links
-    return _split_names(found) if found else _byline_authors(root)
+    # The page's own byline before trafilatura's reading of it: trafilatura splits at
+    # commas, so "Kim Ode, Local Democracy Reporter" comes back as two "authors".
+    return _byline_authors(root) or (_split_names(found) if found else [])
+
+
+_HONORIFIC = re.compile(r"^(?:(?:prof(?:essor)?|dr|mr|mrs|ms|miss|mx|sir|dame|rev(?:erend)?)\.?\s+)+", re.IGNORECASE)
 
 
 def _split_names(value: str) -> list[str]:
@@ -251,7 +258,7 @@ def _split_names(value: str) -> list[str]:
     from .chrome import is_job_title
 
     parts = re.split(r"\s*(?:;|,|&|\band\b)\s*", _clean(re.sub(r"^by\s+", "", value.strip(), flags=re.IGNORECASE)))
-    return [part for part in parts if part and not is_job_title(part)]
+    return [_HONORIFIC.sub("", part) for part in parts if part and not is_job_title(part)]
 
 
 def _byline_authors(root: Any) -> list[str]:
@@ -259,14 +266,36 @@ def _byline_authors(root: Any) -> list[str]:
     class names a byline or author, read as ``parse_byline`` reads a byline."""
     from .chrome import parse_byline
 
-    for element in root.iter():
-        if not isinstance(element.tag, str) or not _BYLINE_ATTR.search(f"{element.get('class', '')} {element.get('id', '')}"):
-            continue
+    for element in _marked(root, _BYLINE_ATTR):
         text = _clean(element.text_content())
         byline = parse_byline(text) if len(text) <= 120 else None
         if byline:
-            return byline["author"].split("; ")
+            return [_HONORIFIC.sub("", name) for name in byline["author"].split("; ")]
     return []
+
+
+def _marked(root: Any, attr: re.Pattern[str]) -> Iterator[Any]:
+    """The elements under ``root`` whose class or id matches ``attr``."""
+    for element in root.iter():
+        if isinstance(element.tag, str) and attr.search(f"{element.get('class', '')} {element.get('id', '')}"):
+            yield element
+
+
+def _date_text(root: Any) -> tuple[str, str] | None:
+    """``(ISO date, as written)`` from a date element of the article ("Published 3 April
+    2024, 14:02" in an element whose class names a date): read by ``date_line``, so a
+    line that is not only a date gives nothing. Only inside an ``<article>`` or
+    ``<main>``: a masthead shows today's date."""
+    from .dates import date_line
+
+    if root.tag not in ("article", "main"):
+        return None
+    for element in _marked(root, _DATE_ATTR):
+        text = _clean(element.text_content())
+        iso = date_line(text) if text else None
+        if iso:
+            return iso, text
+    return None
 
 
 def _title(root: Any, ld: list[dict[str, Any]], meta: dict[str, str], found: str | None) -> str | None:
@@ -350,6 +379,8 @@ def extract_page(html: str) -> HtmlPage:
     written = _date(root, ld, meta)
     if written:
         found["date"] = written
+    elif dated := _date_text(root):
+        found["date"], found["date_text"] = dated
     canonical = next(
         (link.get("href") for link in tree.iter("link") if "canonical" in (link.get("rel") or "").lower().split() and link.get("href")),
         None,
