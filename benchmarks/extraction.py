@@ -78,7 +78,8 @@ def read_pages(folder: Path | str) -> list[dict[str, Any]]:
 
 
 def score(pages: Sequence[dict[str, Any]], truth: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Per-page scores and their means; ``truth`` records as in ``truth.jsonl``."""
+    """Per-page scores and their means; ``truth`` records as in ``truth.jsonl``. The
+    captions mean is over the pages that have one (None when none has)."""
     by_file = {p["file"]: p for p in pages}
     rows = []
     for want in truth:
@@ -98,7 +99,7 @@ def score(pages: Sequence[dict[str, Any]], truth: Sequence[dict[str, Any]]) -> d
     n = len(rows) or 1
     means = {key: sum(float(row[key]) for row in rows) / n for key in ("precision", "recall", "f1", "title", "author", "date", "publisher")}
     with_captions = [row for row, want in zip(rows, truth) if want.get("caption")]
-    means["captions"] = sum(row["caption"] for row in with_captions) / (len(with_captions) or 1)
+    means["captions"] = sum(row["caption"] for row in with_captions) / len(with_captions) if with_captions else None
     return {"pages": len(rows), "means": means, "rows": rows}
 
 
@@ -123,7 +124,7 @@ def _table(results: dict[str, dict[str, Any]]) -> str:
     for name, result in results.items():
         m = result["means"]
         lines.append(f"| {name} | {result['pages']} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
-                     f"{m['title']:.0%} | {m['author']:.0%} | {m['date']:.0%} | {m['publisher']:.0%} | {m['captions']:.0%} |")
+                     f"{m['title']:.0%} | {m['author']:.0%} | {m['date']:.0%} | {m['publisher']:.0%} | {'-' if m['captions'] is None else format(m['captions'], '.0%')} |")
     return "\n".join(lines)
 
 
