@@ -18,9 +18,11 @@ from typing import Iterable
 
 from .errors import CorpusError, IndexDamagedError, IndexMismatchError
 from .index import LOCK_TIMEOUT, build_index, open_index
-from .index.plan import State, content_state, plan_update
+from .index.layout import EXTRACTED_SUFFIXES, _extractor_change
+from .index.plan import State, Step, content_state, plan_update
 from .index.verify import index_damage
 from .ingest import CorpusFile, probe_file, read_file, source_text
+from .ingest.documents import sniff
 from .models import CheckReport, IndexReport, Passage, Skipped
 from .settings import Settings
 
@@ -49,6 +51,7 @@ def check_index(
             return CheckReport(damaged=tuple(damaged))
         # The plan the next ``searchkit index`` would carry out: one definition of "changed".
         plan = plan_update(corpus, ix.entries())
+        extracted, extractor = _extractor_note(ix.path, plan.steps)
         states: dict[State, list[CorpusFile]] = {"added": [], "changed": [], "unchanged": []}
         unreadable = list(plan.problems)
         for step in plan.steps:
@@ -57,6 +60,10 @@ def check_index(
             else:
                 try:
                     state = content_state(step, probe_file(step.file))
+                    if state != "unchanged" and _is_document(step.file):
+                        # Indexing it would fail for a reason check can name (a damaged
+                        # file, an extra not installed): "added" alone would hide it.
+                        read_file(step.file, plan.sidecar)
                 except CorpusError as exc:
                     unreadable.append(Skipped(step.file.source, str(exc).split(": ", 1)[-1]))
                     continue
@@ -67,6 +74,9 @@ def check_index(
         passages = 0
         for file in states["unchanged"]:
             stored = ix.stored_passages(file.source)
+            if file.source in extracted:  # re-read by the next index run; the one line above says so
+                passages += len(stored)
+                continue
             passages += len(stored)
             mismatched.extend(_citation_problems(corpus, file, stored, plan.sidecar))
     return CheckReport(
@@ -75,8 +85,37 @@ def check_index(
         deleted=tuple(sorted(plan.removed)),
         mismatched=tuple(mismatched),
         unreadable=tuple(unreadable),
+        extractor=extractor,
         files=len(plan.steps),
         passages=passages,
+    )
+
+
+def _is_document(file: CorpusFile) -> bool:
+    """A PDF or DOCX file, by its extension or its first bytes."""
+    if file.source.lower().endswith((".pdf", ".docx")):
+        return True
+    try:
+        with open(file.location, "rb") as fh:
+            return sniff(fh.read(1024), "") in ("pdf", "zip")
+    except OSError:
+        return False
+
+
+def _extractor_note(index: Path, steps: Iterable[Step]) -> tuple[set[str], tuple[str, ...]]:
+    """The indexed HTML files read by another extractor than the running one, and the
+    one line that says so (none when they are the same, or no HTML file is indexed)."""
+    change = _extractor_change(index)
+    if change is None:
+        return set(), ()
+    stale = {s.file.source for s in steps if s.old is not None and s.file.source.lower().endswith(EXTRACTED_SUFFIXES)}
+    if not stale:
+        return stale, ()
+    recorded, running = change
+    was = recorded or "searchkit's own HTML reader (before the extractor was recorded)"
+    return stale, (
+        f"the index read {len(stale)} HTML file(s) with {was}, this searchkit extracts HTML with {running}, "
+        "which may move their passages; `searchkit index` will re-read the HTML files",
     )
 
 

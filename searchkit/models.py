@@ -306,7 +306,8 @@ class CheckReport:
     ``unreadable`` are corpus entries that could not be read; ``settings`` says how
     the index's settings or schema differ from what is asked; ``damaged`` names
     index files that are cut short or overwritten (``path`` is the file's name in
-    the index folder).
+    the index folder); ``extractor`` says that the index read its HTML files with
+    another extractor than the one running (``searchkit index`` re-reads them).
     """
 
     added: tuple[str, ...] = ()
@@ -316,18 +317,23 @@ class CheckReport:
     unreadable: tuple[Skipped, ...] = ()
     settings: tuple[str, ...] = ()
     damaged: tuple[Skipped, ...] = ()
+    extractor: tuple[str, ...] = ()
     files: int = 0
     passages: int = 0
 
     @property
     def ok(self) -> bool:
         """True when the index answers exactly for the corpus as it is now."""
-        return not (self.added or self.changed or self.deleted or self.mismatched or self.unreadable or self.settings or self.damaged)
+        return not (
+            self.added or self.changed or self.deleted or self.mismatched or self.unreadable or self.settings
+            or self.damaged or self.extractor
+        )
 
     def problems(self) -> list[str]:
         """One line per problem, for people."""
         lines = [f"damaged index file: {s}" for s in self.damaged]
         lines += [f"settings: {s}" for s in self.settings]
+        lines += [f"HTML extractor: {s}" for s in self.extractor]
         lines += [f"added since the last build: {s}" for s in self.added]
         lines += [f"changed since the last build: {s}" for s in self.changed]
         lines += [f"deleted since the last build: {s}" for s in self.deleted]

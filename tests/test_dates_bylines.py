@@ -72,3 +72,12 @@ def test_unknown_metadata_keys_are_kept(tmp_path: Path) -> None:
     metas = {f.source: read_file(f).articles[0].metadata for f in files}
     assert metas["feed.jsonl"] == {"section": "Politics", "tags": "tax, budget"}
     assert metas["post.md"] == {"section": "Sport", "tags": "rugby"}
+
+
+def test_comma_separated_author_list() -> None:
+    assert parse_byline("By Amy Lindqvist, Paul Ferrante and Grace Ho") == {"author": "Amy Lindqvist; Paul Ferrante; Grace Ho"}
+    assert parse_byline("By A. Lee, Raj Patel, and Kim Ode")["author"] == "A. Lee; Raj Patel; Kim Ode"
+    # Without a closing "and NAME", what follows the comma is a job or a publisher, not a name.
+    assert parse_byline("By Tom Ellery, BBC News") == {"author": "Tom Ellery", "publisher": "BBC News"}
+    assert parse_byline("By Jane Smith and Kim Ode, Political Correspondents") == {
+        "author": "Jane Smith; Kim Ode", "role": "Political Correspondents"}

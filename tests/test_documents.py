@@ -132,15 +132,20 @@ def test_eml_is_read_with_sender_subject_and_iso_date(tmp_path: Path) -> None:
     assert source_text(corpus, "mail/tip.eml")[hit.start : hit.end] == hit.text
 
 
-def test_missing_extra_is_reported_with_install_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def without_module(monkeypatch: pytest.MonkeyPatch, module: str) -> None:
+    """Make ``import module`` fail, as when its extra is not installed."""
     real_import = builtins.__import__
 
-    def no_pypdf(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "pypdf":
+    def refuse(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == module:
             raise ImportError(name)
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "__import__", no_pypdf)
+    monkeypatch.setattr(builtins, "__import__", refuse)
+
+
+def test_missing_extra_is_reported_with_install_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    without_module(monkeypatch, "pypdf")
     corpus, report = index_of(tmp_path, {"a.pdf": make_pdf(PAGES), "b.txt": "Harbour news.\n\nThe tide was high today."})
     assert report.added == ("b.txt",)
     (skipped,) = report.skipped

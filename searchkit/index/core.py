@@ -20,13 +20,16 @@ from ..passages import split_article
 from ..schema import SCHEMA_VERSION, build_schema, passage_document, passage_from_fields
 from ..settings import Settings
 from .layout import (
+    EXTRACTED_SUFFIXES,
     OLD_STEMS_FILE,
     SETTINGS_FILE,
     STEMS_FILE,
+    _extractor_change,
     _generation,
     _has_index,
     _prepare_folder,
     _read_settings_file,
+    _record_extractor,
     _settings_record,
     _toc_name,
     _write_json,
@@ -217,8 +220,16 @@ class Index:
         from .update import Update, load_manifest
 
         manifest = load_manifest(self, fresh)
+        # Read by another HTML extractor: their offsets may all have moved, so every
+        # HTML file is read again, and the running extractor recorded once they are.
+        change = None if fresh else _extractor_change(self.path)
+        if change:
+            reindex = reindex | {source for source in manifest if source.lower().endswith(EXTRACTED_SUFFIXES)}
         plan = plan_update(corpus, manifest, reindex)
-        return Update(self, plan, manifest, progress=progress, commit_every=commit_every, reindex=reindex, fresh=fresh).run()
+        report = Update(self, plan, manifest, progress=progress, commit_every=commit_every, reindex=reindex, fresh=fresh).run()
+        if change:
+            _record_extractor(self.path)
+        return report
 
     def add_articles(self, articles: Iterable[Article], *, lock_timeout: float = LOCK_TIMEOUT) -> int:
         """Index articles given in memory (for evaluation and embedding); returns passages added.

@@ -175,12 +175,43 @@ def _settle(path: Path) -> None:
 
 
 def _settings_record(settings: Settings) -> dict[str, Any]:
+    from ..ingest.html import extractor  # here: opening an index to search never loads the ingesters
+
     return {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
         "searchkit_version": __version__,
         "settings": settings.index_time(),
+        EXTRACTOR_KEY: extractor(),
     }
+
+
+#: The settings record's key for the extractor that made the source text of HTML
+#: files ("trafilatura 2.3.1"): another one may move every offset of their passages.
+EXTRACTOR_KEY = "html_extractor"
+#: Sources whose text comes from that extractor: HTML files, and e-mails (an HTML body).
+EXTRACTED_SUFFIXES = (".html", ".htm", ".eml")
+
+
+def _extractor_change(path: Path) -> tuple[str | None, str] | None:
+    """``(recorded, running)`` when the index at ``path`` read HTML with another
+    extractor than the one running (None recorded: an index from before it was
+    recorded, read by searchkit's own HTML reader); None when they are the same."""
+    from ..ingest.html import extractor
+
+    recorded = _read_settings_file(path).get(EXTRACTOR_KEY)
+    running = extractor()
+    return None if recorded == running else (recorded, running)
+
+
+def _record_extractor(path: Path) -> None:
+    """Under the write lock, once the HTML files are re-read: record the running extractor."""
+    from ..ingest.html import extractor
+
+    file = path / SETTINGS_FILE
+    data = json.loads(file.read_text(encoding="utf-8"))
+    data[EXTRACTOR_KEY] = extractor()
+    _write_json(file, data)
 
 
 def _prepare_folder(path: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-__all__ = ["chrome_reason", "related_list_start", "parse_byline"]
+__all__ = ["chrome_reason", "related_list_start", "parse_byline", "is_job_title"]
 
 _I = re.IGNORECASE
 
@@ -33,7 +33,16 @@ _ENGAGEMENT = re.compile(
     r"|(?:leave|add|post) a comment\b|\d+ (?:comments?|likes?|shares?)$"
     r"|(?:sign up|subscribe) (?:for|to) (?:our|the) \w+(?: \w+)?\b"
     r"|skip to (?:main )?content$|advertisement$|sponsored(?: content)?$"
-    r"|(?:we use|this (?:site|website) uses) cookies\b|accept (?:all )?cookies$)",
+    r"|(?:we use|this (?:site|website) uses) cookies\b|accept (?:all )?cookies$"
+    # a newsletter prompt wherever the sign-up falls in it ("Want to keep up...? Sign up to our free newsletter")
+    r"|.{0,120}\b(?:sign up|subscribe)\b.{0,60}\bnewsletters?\b)",
+    _I,
+)
+# A link to another story set between paragraphs: "Read more: <headline>". The
+# separator is required, so a sentence that starts "Related ..." is left alone.
+_READ_MORE = re.compile(
+    r"^(?:read (?:more|next|also)|also read|related(?: (?:story|article|content))?|more on this(?: story)?)"
+    r"\s*[:»›|]\s*(?P<link>\S.*)$",
     _I,
 )
 _LANGUAGE = re.compile(
@@ -81,7 +90,9 @@ _TRACKERS = frozenset(
 )
 _BYLINE = re.compile(
     r"^(?i:(?:(?:article|story|words|text|written|report(?:ing)?|posted)\s+)?by)\s+"
-    r"(?P<author>{name}(?:\s*(?:,\s*)?(?:and|&)\s+{name})*)"
+    # One name, or a list that ends in "and NAME" ("A, B and C"): a comma without that
+    # "and" is followed by a job or a publisher ("Jane Smith, Political Correspondent").
+    r"(?P<author>{name}(?:(?:\s*,\s*{name})*\s*,?\s*(?:and|&)\s+{name})?)"
     r"(?:\s*(?:,|\||–|—|-|for)\s*(?P<publisher>[^,|]{2,60}?))?\s*\.?$".replace(
         "{name}", r"[A-Z][\w.'’-]+(?:\s+(?:[A-Z][\w.'’-]+|de|van|von|da|di|le|la)){0,4}"
     ),
@@ -92,7 +103,7 @@ _JOB_TITLE = re.compile(
     r"critic|staff|intern|chief|bureau|desk|freelance|photographer)s?\b",
     re.IGNORECASE,
 )
-_AUTHOR_JOIN = re.compile(r"\s*(?:,\s*)?(?:\band\b|&)\s*")
+_AUTHOR_JOIN = re.compile(r"\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&)\s+")
 
 
 def caption_credit(paragraph: str) -> int | None:
@@ -119,6 +130,9 @@ def chrome_reason(paragraph: str) -> str | None:
             return "social footer"
         if _IMAGE.search(text):
             return "image credit"
+        link = _READ_MORE.match(text)
+        if link and _is_link_like(link.group("link")):
+            return "related link"
     if len(text) <= 1200 and _WIRE_CREDIT.search(text):
         return "image caption"
     return None
@@ -148,6 +162,11 @@ def related_list_start(paragraphs: Sequence[str]) -> int | None:
     return None
 
 
+def is_job_title(text: str) -> bool:
+    """Whether ``text`` names a job ("Political Correspondent"), not a person or publisher."""
+    return _JOB_TITLE.search(text) is not None
+
+
 def parse_byline(paragraph: str) -> dict[str, str] | None:
     """``{"author": ..., "publisher": ...}`` if ``paragraph`` is a byline, else None.
 
@@ -163,5 +182,5 @@ def parse_byline(paragraph: str) -> dict[str, str] | None:
     found = {"author": "; ".join(_AUTHOR_JOIN.split(match.group("author").strip()))}
     extra = (match.group("publisher") or "").strip()
     if extra:
-        found["role" if _JOB_TITLE.search(extra) else "publisher"] = extra
+        found["role" if is_job_title(extra) else "publisher"] = extra
     return found

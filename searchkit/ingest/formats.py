@@ -9,14 +9,14 @@ offsets index into, is the decoded file for .txt and .md, the extracted text for
 from __future__ import annotations
 
 import re
-from html import unescape
-from html.parser import HTMLParser
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any, Iterator, Mapping
 
 import jsonlines
 
 from ..models import Article, Skipped
+from .html import extract_page
 from .text import make_article, split_paragraphs
 
 __all__ = ["SUFFIXES", "read_text_file", "read_markdown", "read_html", "html_text", "read_jsonl", "iter_json_lines", "doc_id_for"]
@@ -67,133 +67,23 @@ def read_markdown(source: str, text: str, metadata: Mapping[str, str]) -> ReadRe
 
 # --- HTML ------------------------------------------------------------------------
 
-_SKIP_TAGS = frozenset(
-    "script style noscript nav header footer aside form iframe svg figure figcaption "
-    "button select template head object embed canvas dialog menu".split()
-)
-_BLOCK_TAGS = frozenset(
-    "p div h1 h2 h3 h4 h5 h6 li ul ol br tr table section article main blockquote pre "
-    "dd dt dl hr address details summary".split()
-)
-# Class or id names that page templates give to chrome: share bars, related links, ads...
-_CHROME_ATTR = re.compile(
-    r"(?:^|[\s_-])(?:share|sharing|social|related|newsletter|subscribe|cookie|consent|advert|ads?|"
-    r"promo|sponsor|comments?|breadcrumbs?|sidebar|popup|modal|paywall|byline-share|tags|author-bio|"
-    r"recommended|trending|most-popular|outbrain|taboola)(?:$|[\s_-])",
-    re.IGNORECASE,
-)
-_VOID_TAGS = frozenset("br hr img meta link input area base col embed source track wbr".split())
-_META_NAMES = {
-    "author": "author",
-    "article:author": "author",
-    "og:site_name": "publisher",
-    "publisher": "publisher",
-    "article:published_time": "date",
-    "date": "date",
-    "pubdate": "date",
-    "dc.date": "date",
-    "og:url": "url",
-}
-
-
-class _Extractor(HTMLParser):
-    """Collect the visible article text of an HTML page, one paragraph per block."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[str] = []
-        self.current: list[str] = []
-        self.skip_depth = 0
-        self.skip_stack: list[str] = []
-        self.title_parts: list[str] = []
-        self.in_title = False
-        self.h1: str | None = None
-        self.in_h1 = False
-        self.h1_parts: list[str] = []
-        self.meta: dict[str, str] = {}
-
-    def _flush(self) -> None:
-        text = " ".join("".join(self.current).split())
-        if text:
-            self.blocks.append(text)
-        self.current = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attr = {k.lower(): (v or "") for k, v in attrs}
-        if tag == "meta":
-            key = (attr.get("name") or attr.get("property") or "").lower()
-            if key in _META_NAMES and attr.get("content"):
-                self.meta.setdefault(_META_NAMES[key], attr["content"].strip())
-            return
-        if tag == "link" and "canonical" in attr.get("rel", "").lower() and attr.get("href"):
-            self.meta.setdefault("url", attr["href"].strip())
-            return
-        if tag == "title":
-            self.in_title = True
-            return
-        if tag in _VOID_TAGS:
-            if tag == "br" and not self.skip_stack:
-                self._flush()
-            return
-        if self.skip_stack or tag in _SKIP_TAGS or _CHROME_ATTR.search(f"{attr.get('class', '')} {attr.get('id', '')}"):
-            # Inside skipped chrome every element is tracked, so nested end tags balance.
-            self.skip_stack.append(tag)
-            return
-        if tag in _BLOCK_TAGS:
-            self._flush()
-        if tag == "h1" and self.h1 is None:
-            self.in_h1 = True
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self.in_title = False
-            return
-        if self.skip_stack:
-            if tag in self.skip_stack:
-                while self.skip_stack.pop() != tag:
-                    pass
-            return
-        if tag == "h1" and self.in_h1:
-            self.in_h1 = False
-            self.h1 = " ".join("".join(self.h1_parts).split())
-        if tag in _BLOCK_TAGS:
-            self._flush()
-
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.title_parts.append(data)
-            return
-        if self.skip_stack:
-            return
-        self.current.append(data)
-        if self.in_h1:
-            self.h1_parts.append(data)
-
-    def close(self) -> None:
-        super().close()
-        self._flush()
-
-
-def _extract(html: str) -> _Extractor:
-    parser = _Extractor()
-    parser.feed(html)
-    parser.close()
-    return parser
-
-
 def html_text(html: str) -> str:
-    """The source text of an HTML article: its visible blocks, separated by blank lines."""
-    return "\n\n".join(_extract(html).blocks)
+    """The source text of an HTML article: what ``read_html`` indexes, offsets and all."""
+    return extract_page(html).text
 
 
 def read_html(source: str, html: str, metadata: Mapping[str, str]) -> ReadResult:
-    parser = _extract(html)
-    text = "\n\n".join(parser.blocks)
+    """HTML: the article body through trafilatura, captions as passages of their own,
+    and title, authors, date, site name and URL from the page's tags (``html.py``)."""
+    page = extract_page(html)
     meta = dict(metadata)
-    for key, value in parser.meta.items():
-        meta.setdefault(key, unescape(value))
-    title = parser.h1 or " ".join("".join(parser.title_parts).split()) or None
-    return [make_article(doc_id_for(source), source, text, title=title, metadata=meta)], []
+    for key, value in page.metadata.items():
+        meta.setdefault(key, value)
+    article = make_article(doc_id_for(source), source, page.text, title=page.title, metadata=meta, paragraphs=list(page.body))
+    # Figure captions are the page's own markup, not a guess from their wording.
+    captions = article.captions + page.captions
+    dropped = article.dropped + tuple((a, b, "image caption") for a, b, _ in page.captions)
+    return [replace(article, captions=captions, dropped=dropped)], []
 
 
 # --- JSON lines ------------------------------------------------------------------

@@ -82,6 +82,23 @@ def _heading_text(paragraph: str) -> str:
     return re.sub(r"^#+\s*", "", paragraph.strip()).strip()
 
 
+#: A note on the writer closing an article: "Helen Achterberg is a professor of ...".
+_NOTE_VERBS = r"\s+(?:is|was|writes|teaches|works|has been)\b"
+MAX_NOTE_CHARS = 300
+
+
+def _mark_author_note(pieces: list[str], reasons: list[str | None], authors: str) -> None:
+    """Mark the article's last content paragraph as an author note when it opens with
+    an author's full name and "is", "writes"...: about the writer, not the story."""
+    names = [re.escape(name.strip()) for name in authors.split(";") if len(name.split()) >= 2]
+    content = [i for i, reason in enumerate(reasons) if not reason]
+    if not names or len(content) < 2:
+        return
+    last = content[-1]
+    if len(pieces[last]) <= MAX_NOTE_CHARS and re.match(rf"(?:{'|'.join(names)}){_NOTE_VERBS}", pieces[last].strip()):
+        reasons[last] = "author note"
+
+
 def make_article(
     doc_id: str,
     source: str,
@@ -136,6 +153,7 @@ def make_article(
             continue
         seen_content += 1
 
+    _mark_author_note(pieces, reasons, meta.get("author", ""))
     normalise_date(meta)
     captions = []
     for (a, b), reason in zip(spans, reasons):
