@@ -209,6 +209,8 @@ def snippet(hit: Hit, colour: bool, width: int = SNIPPET_CHARS) -> str:
 def print_text(results: SearchResults, out: TextIO, colour: bool, batch: bool) -> None:
     if batch:
         click.echo(f"== {results.query_id}: {results.query}", file=out)
+    if results.suggestion:
+        click.echo(f"did you mean: {results.suggestion}", file=out)
     if results.total is not None:
         grouped = any(hit.group_count is not None for hit in results.hits)
         unit = "article" if grouped else "passage"
@@ -228,6 +230,8 @@ def print_text(results: SearchResults, out: TextIO, colour: bool, batch: bool) -
         click.echo(f"{hit.rank}. {title}  (score {hit.score:.3f})", file=out)
         click.echo(f"   {hit.citation}", file=out)
         click.echo(f"   id {hit.passage_id}", file=out)
+        if hit.matched:
+            click.echo(f"   also matched: {', '.join(dict.fromkeys(hit.matched.values()))}", file=out)
         if hit.group_count and hit.group_count > 1:
             click.echo(f"   and {hit.group_count - 1} more matching passage{'' if hit.group_count == 2 else 's'} in this article", file=out)
         click.echo(f"   {snippet(hit, colour)}", file=out)

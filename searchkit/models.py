@@ -152,6 +152,9 @@ class Hit:
     #: the ids of the others (this hit is the best of them).
     group_count: int | None = None
     also: tuple[str, ...] = ()
+    #: Query term → the close spelling it matched in this passage, as written
+    #: (``{"kadyrov": "Kadirov"}``): a name spelled another way.
+    matched: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def citation(self) -> Citation:
@@ -172,6 +175,7 @@ class Hit:
         out["metadata"] = dict(self.metadata)
         out["highlights"] = [list(span) for span in self.highlights]
         out["also"] = list(self.also)
+        out["matched"] = dict(self.matched)
         out["citation"] = str(self.citation)
         out["date"] = self.date
         out["kind"] = self.kind
@@ -196,6 +200,9 @@ class SearchResults:
     undated: int = 0
     #: Facet name -> ``(value, count)`` over every match, most frequent first.
     facets: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    #: The query with the words this index does not hold replaced by their closest
+    #: spellings in it ("did you mean ..."), or None.
+    suggestion: str | None = None
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -220,6 +227,7 @@ class SearchResults:
                 name: [{"value": value, "count": count} for value, count in values]
                 for name, values in self.facets.items()
             },
+            "suggestion": self.suggestion,
             "hits": [hit.to_dict() for hit in self.hits],
         }
 

@@ -53,7 +53,9 @@ class Settings:
     weighted ``feedback_weight`` times their normalised score, to re-rank the
     passages holding a query word (``feedback_rerank=False``: the expansion terms
     may also find passages without any query word); on the tuning splits it did not
-    pay for the second search it costs.
+    pay for the second search it costs. A plain query word that is rare or absent
+    in the index also matches its close spellings there (a name spelled another
+    way), weighed ``variant_weight`` times the word (0: never).
     docs/QUALITY.md has the measurements behind each default.
     """
 
@@ -75,6 +77,7 @@ class Settings:
     feedback_terms: int = 10
     feedback_weight: float = 0.5
     feedback_rerank: bool = True
+    variant_weight: float = 0.5
 
     def __post_init__(self) -> None:
         if self.stemmer not in STEMMERS:

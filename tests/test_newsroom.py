@@ -346,3 +346,47 @@ def test_similar_on_the_command_line_and_over_http(wire: Path) -> None:
         assert status == 200 and data == expected
         status, _ = get_json(f"{base}/passages/0000000000000000/similar")
         assert status == 404
+
+
+@pytest.fixture(scope="module")
+def spellings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One name in three spellings, as wires write it, among ordinary articles."""
+    root = tmp_path_factory.mktemp("spellings")
+    corpus = root / "corpus"
+    write(corpus, "a.txt", "Grozny\n\nRamzan Kadyrov denied the reports on Monday in Grozny, his office said.\n")
+    write(corpus, "b.txt", "Chechnya\n\nA spokesman for Ramzan Kadirov said the claims were false and would be answered.\n")
+    write(corpus, "c.txt", "Moscow\n\nThe Kremlin declined to comment on Kadyrow or on the reports from the region.\n")
+    for n in range(6):
+        write(corpus, f"o{n}.txt", f"Harbour {n}\n\nThe council met on Tuesday to discuss the harbour budget, item {n}.\n")
+    searchkit.build_index(corpus, root / "index")
+    return root / "index"
+
+
+def test_a_rare_name_also_matches_its_close_spellings_and_says_which(spellings: Path) -> None:
+    with Searcher(spellings) as s:
+        results = s.search("Kadyrov", limit=10)
+        by_source = {h.source: h for h in results}
+        assert set(by_source) == {"a.txt", "b.txt", "c.txt"}
+        assert results[0].source == "a.txt"  # the exact spelling first: variants weigh less
+        assert by_source["a.txt"].matched == {}
+        assert by_source["b.txt"].matched == {"kadyrov": "Kadirov"}
+        assert by_source["c.txt"].matched == {"kadyrov": "Kadyrow"}
+        assert by_source["b.txt"].score < by_source["a.txt"].score
+        assert results.suggestion is None  # the word is in the index
+        # Common words take no variants; 0 switches them off.
+        assert {h.source for h in s.search("harbour", limit=20)} == {f"o{n}.txt" for n in range(6)}
+    with Searcher(spellings, settings=searchkit.Settings(variant_weight=0)) as exact:
+        assert [h.source for h in exact.search("Kadyrov")] == ["a.txt"]
+
+
+def test_a_word_the_index_lacks_gets_a_suggestion_on_every_surface(spellings: Path) -> None:
+    with Searcher(spellings) as s:
+        results = s.search("Kadyrof harbour budget", limit=5)
+        assert results.suggestion == "Kadyrov harbour budget"
+        assert s.search("harbour budget").suggestion is None
+    text = CliRunner().invoke(main, ["search", "Kadyrof", "--index", str(spellings), "--limit", "3"])
+    assert text.exit_code == 0, text.output
+    assert "did you mean: Kadyrov" in text.output and "also matched: Kadyrov" in text.output
+    data = json.loads(CliRunner().invoke(main, ["search", "Kadyrof", "--index", str(spellings), "--format", "json"]).stdout)
+    assert data["suggestion"] == "Kadyrov" and data["hits"][0]["matched"] == {"kadyrof": data["hits"][0]["text"][
+        data["hits"][0]["highlights"][0][0]:data["hits"][0]["highlights"][0][1]]}

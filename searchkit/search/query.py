@@ -23,6 +23,8 @@ class Words(NamedTuple):
     ``(field, word, boost)`` clauses, which ``scoring.exact_top`` scores itself."""
 
     leaves: tuple[Leaf, ...]
+    #: Close spellings of rare query words that were added (``variants.Variants``), if any.
+    variants: Any = None
 
 
 def _stems(text: str, settings: Settings, stems: Callable[[str], list[str]]) -> list[str]:

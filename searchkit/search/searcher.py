@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import time
 from typing import AbstractSet, Any, Callable, Iterable, Mapping, Sequence
 
-from ..analysis import analyzer
+from ..analysis import analyzer, words
 from ..errors import PassageNotFoundError, QueryError, shown
 from ..index import Index, ensure_index, open_index
 from ..models import Hit, Passage, PassageContext, SearchResults
@@ -32,6 +33,7 @@ from .filters import GROUPS, SORTS, Narrowing, arrange, narrowing
 from .highlight import highlight_all
 from .query import Words, plain_query, similar_query
 from .reading import Reading, Readings
+from .variants import find_variants
 from .scoring import Leaf, Scored, Top, all_scores, exact_top, match_ids, weighting
 
 __all__ = ["Searcher", "search", "search_batch", "show", "similar", "open_searcher", "MAX_QUERY_CHARS", "MAX_LIMIT"]
@@ -97,10 +99,28 @@ class Searcher:
         """Plain words: ``Words`` (an OR of words, scored by ``exact_top``), or a
         Whoosh query where proximity or feedback adds clauses of other kinds."""
         query, terms = plain_query(text, self.settings, self._stems)
+        if self.settings.variant_weight > 0 and isinstance(query, Words):
+            query = self._with_variants(query)
+            terms = terms | set(query.variants.of)
         if self.settings.feedback_docs > 0 and self.settings.feedback_terms > 0:
             with self._readings.held() as reading:
                 query = feedback.expand(query, reading, self.settings, self._top)
         return query, terms
+
+    def _with_variants(self, query: Words) -> Words:
+        """``query`` with the close spellings of its rare words, weighed
+        ``variant_weight`` times the word (``Words.variants`` says which)."""
+        body = "content" if self.settings.one_field else "text"
+        weight = {term: boost for field, term, boost in query.leaves if field == body}
+        with self._readings.held() as reading:
+            found = find_variants(reading.reader(), body, list(weight), reading.doc_count_all())
+        leaves = list(query.leaves)
+        for variant, term in found.of.items():
+            boost = weight[term] * self.settings.variant_weight
+            leaves.append((body, variant, boost))
+            if self.settings.title_boost > 0:
+                leaves.append(("title", variant, boost * self.settings.title_boost))
+        return Words(tuple(leaves), found)
 
     def _syntax_query(self, text: str) -> tuple[Any, set[str]]:
         from .syntax import parse_syntax
@@ -249,9 +269,9 @@ class Searcher:
                 count, undated = self._count(reading, parsed, narrow) if total or narrow.active or offset else (None, 0)
         passages, spans = passages[offset:], spans[offset:] if highlight else [()] * (len(passages) - offset)
         hits = [_hit(rank, score, passage, marks) for rank, ((score, passage), marks) in enumerate(zip(passages, spans), offset + 1)]
-        return SearchResults(
+        return self._explained(parsed, SearchResults(
             query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id, total=count, offset=offset, undated=undated
-        )
+        ))
 
     def _arranged(
         self, query: str, narrow: Narrowing, parse: Callable[[], tuple[Any, set[str]]] | None, *, syntax: bool,
@@ -281,10 +301,47 @@ class Searcher:
             if others is not None:
                 hit = dataclasses.replace(hit, group_count=len(others) + 1, also=others)
             hits.append(hit)
-        return SearchResults(
+        return self._explained(parsed, SearchResults(
             query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id, total=arranged.total, offset=offset,
             undated=arranged.undated, facets={name: tuple(values) for name, values in arranged.facets.items()},
-        )
+        ))
+
+    def _explained(self, parsed: Any, results: SearchResults) -> SearchResults:
+        """Each hit's close spellings (``matched``: query term → the word as written in
+        the passage), and a suggestion for query words the index does not hold."""
+        variants = getattr(parsed, "variants", None)
+        if variants is None or not (variants.of or variants.suggestion):
+            return results
+        asked = {}  # query term -> the query word as typed
+        for token in words(results.query):
+            stems = self._stems(token)
+            if stems:
+                asked.setdefault(stems[0], token.lower())
+        hits = []
+        seen: dict[str, str] = {}
+        for hit in results.hits:
+            matched: dict[str, str] = {}
+            for a, b in hit.highlights:
+                written = hit.text[a:b]
+                stems = self._stems(written)
+                if stems and stems[0] in variants.of:
+                    term = variants.of[stems[0]]
+                    matched.setdefault(asked.get(term, term), written)
+                    seen.setdefault(stems[0], written)
+            hits.append(dataclasses.replace(hit, matched=matched) if matched else hit)
+        suggestion = None
+        if variants.suggestion:
+            suggestion = results.query
+            for token in dict.fromkeys(words(results.query)):
+                stems = self._stems(token)
+                better = variants.suggestion.get(stems[0]) if stems else None
+                if better:
+                    # As a passage writes it; else in the case the word was typed.
+                    def written(typed: re.Match[str], better: str = better) -> str:
+                        return seen.get(better) or (better.capitalize() if typed.group(0)[:1].isupper() else better)
+
+                    suggestion = re.sub(rf"\b{re.escape(token)}\b", written, suggestion, count=1, flags=re.I)
+        return dataclasses.replace(results, hits=tuple(hits), suggestion=suggestion)
 
     def _all_scores(self, reading: Reading, query: Any, narrow: Narrowing, deadline: float | None) -> tuple[list[Scored], bool]:
         """Every match of ``query`` with its score, segment by segment, and whether
