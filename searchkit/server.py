@@ -288,6 +288,17 @@ _ERRORS = {
 }
 
 
+def _text_param(name: str, description: str) -> dict[str, Any]:
+    """A required text parameter, as long as a query may be."""
+    return {"name": name, "in": "query", "required": True, "description": description,
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS}}
+
+
+def _limit_param(description: str) -> dict[str, Any]:
+    return {"name": "limit", "in": "query", "description": description,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10}}
+
+
 def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 description of the JSON API (served at ``/openapi.json``)."""
     passage_param = {"name": "passage_id", "in": "path", "required": True, "schema": _STR,
@@ -335,14 +346,10 @@ def openapi() -> dict[str, Any]:
                 "summary": "Is a quote in the archive, and where?",
                 "operationId": "verify_quote",
                 "parameters": [
-                    {"name": "quote", "in": "query", "required": True,
-                     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
-                     "description": "The quote, as written in the story."},
+                    _text_param("quote", "The quote, as written in the story."),
                     {"name": "source", "in": "query", "schema": _STR,
                      "description": "Look only in this source file (as citations name it)."},
-                    {"name": "limit", "in": "query",
-                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
-                     "description": "How many matches to return."},
+                    _limit_param("How many matches to return."),
                 ],
                 "responses": {"200": _json(_ref("VerifyResult"), "Exact and normalised matches first; close ones "
                                            "only when the quote is not found as written. found is true when "
@@ -352,18 +359,14 @@ def openapi() -> dict[str, Any]:
                 "summary": "A concordance: every occurrence of a word, name or phrase, in context",
                 "operationId": "kwic",
                 "parameters": [
-                    {"name": "term", "in": "query", "required": True,
-                     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
-                     "description": "A word, name or phrase."},
+                    _text_param("term", "A word, name or phrase."),
                     {"name": "exact", "in": "query", "schema": {"type": "boolean", "default": False},
                      "description": "The words as written (any case), not all their forms."},
                     {"name": "width", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 40},
                      "description": "Characters of context on each side."},
                     {"name": "sort", "in": "query", "schema": {"enum": ["source", "left", "right"], "default": "source"},
                      "description": "By source and offset, or by the words to the left or right."},
-                    {"name": "limit", "in": "query",
-                     "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
-                     "description": "How many occurrences to return (total counts them all)."},
+                    _limit_param("How many occurrences to return (total counts them all)."),
                 ],
                 "responses": {"200": _json(_ref("Concordance"), "The occurrences, sorted."), **_ERRORS},
             }},

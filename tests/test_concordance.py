@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -118,19 +117,14 @@ def test_cli_formats(kwic_corpus: tuple[Path, Path]) -> None:
 
 
 def test_http_kwic(kwic_corpus: tuple[Path, Path]) -> None:
-    pytest.importorskip("starlette")
-    pytest.importorskip("uvicorn")
-    jsonschema = pytest.importorskip("jsonschema")
-    from searchkit.server import create_app, openapi
-    from serving import get_json, live_server
+    from serving import api, schema_validator
 
     corpus, index = kwic_corpus
-    spec = openapi()
-    schema = {"$ref": "#/components/schemas/Concordance", "components": spec["components"]}
-    with live_server(create_app(index, corpus)) as base:
-        status, data = get_json(base + "/kwic?" + urllib.parse.urlencode({"term": "condemned", "exact": "true", "limit": 50}))
+    validator = schema_validator("Concordance")
+    with api(index, corpus) as call:
+        status, data = call("/kwic", term="condemned", exact="true", limit=50)
         assert status == 200
-        jsonschema.Draft202012Validator(schema).validate(data)
+        validator.validate(data)
         assert data == kwic("condemned", index=index, exact=True, limit=50).to_dict()
-        status, error = get_json(base + "/kwic?term=condemn&sort=middle")
+        status, error = call("/kwic", term="condemn", sort="middle")
         assert status == 400 and "sort must be" in error["error"]

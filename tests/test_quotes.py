@@ -5,7 +5,6 @@ library, the CLI (exit 0 or 5) and HTTP."""
 from __future__ import annotations
 
 import json
-import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -173,23 +172,17 @@ def test_cli_quotes_file(quotes_corpus: tuple[Path, Path], tmp_path: Path) -> No
 # --- HTTP ----------------------------------------------------------------------------
 
 def test_http_verify(quotes_corpus: tuple[Path, Path]) -> None:
-    pytest.importorskip("starlette")
-    pytest.importorskip("uvicorn")
-    jsonschema = pytest.importorskip("jsonschema")
-    from searchkit.server import create_app, openapi
-    from serving import get_json, live_server
+    from serving import api, schema_validator
 
     corpus, index = quotes_corpus
-    spec = openapi()
-    assert "/verify" in spec["paths"]
-    schema = {"$ref": "#/components/schemas/VerifyResult", "components": spec["components"]}
-    with live_server(create_app(index, corpus)) as base:
-        status, data = get_json(base + "/verify?" + urllib.parse.urlencode({"quote": SPANNING}))
+    validator = schema_validator("VerifyResult")
+    with api(index, corpus) as call:
+        status, data = call("/verify", quote=SPANNING)
         assert status == 200 and data["found"]
-        jsonschema.Draft202012Validator(schema).validate(data)
+        validator.validate(data)
         assert data == verify(SPANNING, index=index, corpus=corpus).to_dict()
-        status, close = get_json(base + "/verify?" + urllib.parse.urlencode({"quote": "promised 213 new moorings"}))
+        status, close = call("/verify", quote="promised 213 new moorings")
         assert status == 200 and close["best"] == "close" and not close["found"]
         assert close["matches"][0]["differences"][0]["quote_words"] == "213"
-        status, error = get_json(base + "/verify?quote=")
+        status, error = call("/verify", quote="")
         assert status == 400 and "empty" in error["error"]

@@ -125,7 +125,7 @@ def test_health_and_openapi(served: str) -> None:
     validate(data, "Health")
     status, spec = get_json(served + "/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.1")
-    assert set(spec["paths"]) == {"/search", "/passages/{passage_id}", "/passages/{passage_id}/source", "/health"}
+    assert set(spec["paths"]) == {"/search", "/passages/{passage_id}", "/passages/{passage_id}/source", "/health", "/verify", "/kwic"}
     jsonschema.Draft202012Validator.check_schema(spec["components"]["schemas"]["Hit"])
 
 
