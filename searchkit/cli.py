@@ -666,7 +666,8 @@ def print_concordance(concordance: Any, fmt: str, width: int) -> None:
     colour = _is_tty(sys.stdout)
     for o in concordance:
         match = click.style(o.match, fg="yellow", bold=True) if colour else f"[{o.match}]"
-        click.echo(f"{o.left:>{width}} {match} {o.right:<{width}}  {o.source} chars {o.start}-{o.end}")
+        # The context keeps its own white space around the match: no padding is added.
+        click.echo(f"{o.left:>{width}}{match}{o.right:<{width}}  {o.source} chars {o.start}-{o.end}")
     how = "as written" if concordance.exact else "all forms"
     shown = f"; showing {len(concordance)}" if len(concordance) < concordance.total else ""
     click.echo(f"{concordance.total} occurrence(s) of {concordance.term!r} ({how}){shown}")
