@@ -14,12 +14,12 @@ little more than a small one.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from .analysis import STOP_WORDS, index_stems, words
 from .errors import CorpusError, QueryError
@@ -39,6 +39,9 @@ CANDIDATE_PASSAGES = 20
 #: The least frequent words whose passages are all taken as candidates: enough to
 #: find every copy of a quote without reading a common word's long postings.
 RAREST_WORDS = 3
+#: Articles aligned at most (the ranked ones first): a quote of common words only
+#: would otherwise align thousands.
+MAX_ARTICLES = 200
 
 # Double quote marks are dropped (a quote may add or leave out the marks around
 # speech); single ones fold to the apostrophe, dashes to "-", "…" to "...".
@@ -285,28 +288,17 @@ def _candidates(searcher: Searcher, quote: str, source: str | None) -> list[tupl
     return list(dict.fromkeys(found))
 
 
-def _matches(quote: _Quote, passages: list[Passage], corpus: str | os.PathLike[str] | None) -> list[QuoteMatch]:
-    text = _article_text(passages, corpus)
-    found = [(kind, 1.0, a, b, ()) for kind, a, b in _same_form(quote, text)]
-    if not found:
-        close = _closest(quote, text)
-        if close is not None:
-            similarity, a, b, differences = close
-            found = [(CLOSE, similarity, a, b, differences)]
+def _match(kind: str, similarity: float, a: int, b: int, differences: tuple[Difference, ...],
+           passages: Sequence[Passage], text: str) -> QuoteMatch:
     first = passages[0]
-    out = []
-    for kind, similarity, a, b, differences in found:
-        inside = [p for p in passages if p.start < b and a < p.end]
-        out.append(QuoteMatch(
-            match=kind, similarity=similarity, source=first.source, doc_id=first.doc_id, start=a, end=b,
-            text=text[a:b], title=first.title, passage_ids=tuple(p.passage_id for p in inside),
-            citation=_citation(inside, first.source, first.title, a, b), differences=differences,
-            metadata={k: v for k, v in first.metadata.items() if k not in ("page", "kind", "credit")},
-        ))
-    return out
-
-
-_RANK = {EXACT: 0, NORMALISED: 1, CLOSE: 2}
+    inside = [p for p in passages if p.start < b and a < p.end]
+    return QuoteMatch(
+        match=kind, similarity=similarity, source=first.source, doc_id=first.doc_id, start=a, end=b,
+        text=text[a:b], title=first.title, passage_ids=tuple(p.passage_id for p in inside),
+        citation=_citation(inside, first.source, first.title, a, b), differences=differences,
+        # Article metadata only: a passage's page, kind and credit are in its citation.
+        metadata={k: v for k, v in first.metadata.items() if k not in ("page", "kind", "credit")},
+    )
 
 
 def verify(
@@ -332,25 +324,31 @@ def verify(
     parsed = _Quote.of(quote)
     searcher = open_searcher(index)
     try:
-        matches: list[QuoteMatch] = []
-        for src, doc_id in _candidates(searcher, quote, source):
+        articles = []
+        for src, doc_id in _candidates(searcher, quote, source)[:MAX_ARTICLES]:
             passages = searcher.passages_of(doc_id, src)
             if passages:
-                matches.extend(_matches(parsed, passages, corpus))
+                articles.append((passages, _article_text(passages, corpus)))
     finally:
         if searcher is not index:
             searcher.close()
-    matches.sort(key=lambda m: (_RANK[m.match], -m.similarity))
-    if matches and matches[0].match != CLOSE:
-        # Found as written: near misses elsewhere are other quotes sharing words, not news.
-        matches = [m for m in matches if m.match != CLOSE]
+    matches = [
+        _match(kind, 1.0, a, b, (), passages, text)
+        for passages, text in articles
+        for kind, a, b in _same_form(parsed, text)
+    ]
+    if not matches:  # only then are near misses news: aligning word by word costs more
+        for passages, text in articles:
+            close = _closest(parsed, text)
+            if close is not None:
+                similarity, a, b, differences = close
+                matches.append(_match(CLOSE, similarity, a, b, differences, passages, text))
+    matches.sort(key=lambda m: (m.match != EXACT, -m.similarity))
     return VerifyResult(quote=quote, matches=tuple(matches[:limit]))
 
 
 def read_quotes(text: str) -> list[str]:
     """Quotes from a file's text: one per line, or JSON lines with a "quote" key."""
-    import json
-
     quotes = []
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
