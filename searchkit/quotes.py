@@ -176,12 +176,21 @@ class _Quote:
         return cls(quote.strip(), stripped, tokens, spans)
 
 
+def _whole_words(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` neither starts nor ends inside a word: "Resolution 21"
+    is not in "Resolution 211", and "the" is not in "other"."""
+    inside_before = 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum()
+    inside_after = 0 < end < len(text) and text[end - 1].isalnum() and text[end].isalnum()
+    return not (inside_before or inside_after)
+
+
 def _same_form(quote: _Quote, text: str) -> list[tuple[str, int, int]]:
     """``(kind, start, end)`` of every exact and normalised occurrence of the quote in ``text``."""
     found: list[tuple[str, int, int]] = []
     at = text.find(quote.text)
     while at >= 0 and quote.text:
-        found.append((EXACT, at, at + len(quote.text)))
+        if _whole_words(text, at, at + len(quote.text)):
+            found.append((EXACT, at, at + len(quote.text)))
         at = text.find(quote.text, at + 1)
     if not quote.normal:
         return found
@@ -189,7 +198,7 @@ def _same_form(quote: _Quote, text: str) -> list[tuple[str, int, int]]:
     at = normal.find(quote.normal)
     while at >= 0:
         start, end = where[at], where[at + len(quote.normal) - 1] + 1
-        if not any(a < end and start < b for _, a, b in found):
+        if _whole_words(text, start, end) and not any(a < end and start < b for _, a, b in found):
             found.append((NORMALISED, start, end))
         at = normal.find(quote.normal, at + 1)
     return sorted(found, key=lambda f: f[1])

@@ -97,6 +97,14 @@ def test_one_changed_number_is_close_never_exact(quotes_corpus: tuple[Path, Path
     assert "[212 → 213]" in match.marked()
 
 
+def test_a_number_cut_short_is_not_found_inside_a_longer_one(quotes_corpus: tuple[Path, Path]) -> None:
+    corpus, index = quotes_corpus
+    result = verify("and promised 21", index=index, corpus=corpus)
+    assert not result.found and result.best == CLOSE
+    assert [(d.source_words, d.quote_words) for d in result.matches[0].differences] == [("212", "21")]
+    assert verify("arbour", index=index, corpus=corpus).best != EXACT  # not inside "harbour"
+
+
 def test_one_changed_name_is_close(quotes_corpus: tuple[Path, Path]) -> None:
     corpus, index = quotes_corpus
     result = verify("Apple growers in the valley lost a third of their blossom to a late storm", index=index, corpus=corpus)
