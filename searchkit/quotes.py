@@ -50,6 +50,7 @@ _FOLDED = {"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "‐": "-
            "―": "-", "−": "-", "…": "...", "\u00a0": " "}
 # White space next to these does not count: "word—word", "word - word", "so… and", "so ... and".
 _GLUE = frozenset("-.")
+_NO_SPACE_AFTER = frozenset(" ") | _GLUE
 _TOKENS = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
 
 
@@ -137,7 +138,7 @@ def _normal(text: str) -> tuple[str, list[int]]:
             continue
         folded = _FOLDED.get(ch, ch)
         if folded.isspace():
-            if chars and chars[-1] not in " " + "".join(_GLUE):
+            if chars and chars[-1] not in _NO_SPACE_AFTER:
                 chars.append(" ")
                 where.append(i)
             continue
@@ -169,11 +170,9 @@ class _Quote:
 
     @classmethod
     def of(cls, quote: str) -> "_Quote":
-        normal, where = _normal(quote)
-        stripped = normal.strip()
-        offset = len(normal) - len(normal.lstrip())
-        tokens, spans = _tokens(stripped, where[offset:])
-        return cls(quote.strip(), stripped, tokens, spans)
+        normal, where = _normal(quote)  # never starts or ends with a space
+        tokens, spans = _tokens(normal, where)
+        return cls(quote.strip(), normal, tokens, spans)
 
 
 def _whole_words(text: str, start: int, end: int) -> bool:
