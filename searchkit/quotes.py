@@ -1,7 +1,8 @@
 """Verify a quote against the archive: is it there, exactly where, and how faithfully.
 
 A match is ``exact`` (the very characters), ``normalised`` (differs only in quote
-marks, dashes, white space, case or ``…`` against ``...``) or ``close`` (most words
+marks, dashes, white space, case or ellipsis: ``…`` against ``...``, or an ellipsis
+where words are left out) or ``close`` (most words
 the same; the differing words are listed). Offsets index the article's source text,
 so a match may span passages.
 
@@ -17,6 +18,7 @@ import dataclasses
 import json
 import os
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any, Mapping, Sequence
@@ -39,6 +41,9 @@ CANDIDATE_PASSAGES = 20
 #: The least frequent words whose passages are all taken as candidates: enough to
 #: find every copy of a quote without reading a common word's long postings.
 RAREST_WORDS = 3
+#: An ellipsis in a quote may stand for words left out: at most this many characters.
+MAX_ELIDED = 300
+ELLIPSIS = "..."
 #: Articles aligned at most (the ranked ones first): a quote of common words only
 #: would otherwise align thousands.
 MAX_ARTICLES = 200
@@ -167,12 +172,18 @@ class _Quote:
     normal: str
     tokens: list[str]
     spans: list[tuple[int, int]]
+    #: Indexes of the tokens an ellipsis stands before: words left out there are no difference.
+    gaps: frozenset[int]
 
     @classmethod
     def of(cls, quote: str) -> "_Quote":
         normal, where = _normal(quote)  # never starts or ends with a space
-        tokens, spans = _tokens(normal, where)
-        return cls(quote.strip(), normal, tokens, spans)
+        # An ellipsis is no word of the quote when it is aligned word by word.
+        blanked = normal.replace(ELLIPSIS, " " * len(ELLIPSIS))
+        tokens, spans = _tokens(blanked, where)
+        starts = [m.start() for m in _TOKENS.finditer(blanked)]
+        gaps = frozenset(bisect_left(starts, m.start()) for m in re.finditer(re.escape(ELLIPSIS), normal))
+        return cls(quote.strip(), normal, tokens, spans, gaps)
 
 
 def _whole_words(text: str, start: int, end: int) -> bool:
@@ -200,7 +211,32 @@ def _same_form(quote: _Quote, text: str) -> list[tuple[str, int, int]]:
         if _whole_words(text, start, end) and not any(a < end and start < b for _, a, b in found):
             found.append((NORMALISED, start, end))
         at = normal.find(quote.normal, at + 1)
+    if not found and ELLIPSIS in quote.normal:
+        found = [(NORMALISED, a, b) for a, b in _elided(quote.normal, text, normal, where)]
     return sorted(found, key=lambda f: f[1])
+
+
+def _elided(quote: str, text: str, normal: str, where: Sequence[int]) -> list[tuple[int, int]]:
+    """Spans of ``text`` holding the pieces of a quote cut by ellipses in order, each
+    ellipsis standing for at most ``MAX_ELIDED`` characters left out."""
+    pieces = [p.strip() for p in quote.split(ELLIPSIS)]
+    pieces = [p for p in pieces if any(c.isalnum() for c in p)]
+    spans: list[tuple[int, int]] = []
+    if not pieces:
+        return spans
+    at = normal.find(pieces[0])
+    while at >= 0:
+        end, ok = at + len(pieces[0]), _whole_words(text, where[at], where[at + len(pieces[0]) - 1] + 1)
+        for piece in pieces[1:]:
+            if not ok:
+                break
+            nxt = normal.find(piece, end, end + MAX_ELIDED + len(piece))
+            ok = nxt >= 0 and _whole_words(text, where[nxt], where[nxt + len(piece) - 1] + 1)
+            end = nxt + len(piece)
+        if ok:
+            spans.append((where[at], where[end - 1] + 1))
+        at = normal.find(pieces[0], end if ok else at + 1)
+    return spans
 
 
 def _closest(quote: _Quote, text: str) -> tuple[float, int, int, tuple[Difference, ...]] | None:
@@ -223,7 +259,9 @@ def _closest(quote: _Quote, text: str) -> tuple[float, int, int, tuple[Differenc
             best, best_count = i, count
     if best_count == 0:
         return None
-    lo, hi = max(0, best - n // 2), min(len(tokens), best + n + n // 2)
+    # Each ellipsis may stand for up to MAX_ELIDED characters: about a word in five.
+    margin = n // 2 + len(quote.gaps) * MAX_ELIDED // 5
+    lo, hi = max(0, best - margin), min(len(tokens), best + n + margin)
     blocks = [b for b in SequenceMatcher(None, quote.tokens, tokens[lo:hi], autojunk=False).get_matching_blocks() if b.size]
     if not blocks:
         return None
@@ -234,12 +272,16 @@ def _closest(quote: _Quote, text: str) -> tuple[float, int, int, tuple[Differenc
     last = min(len(tokens), last + n - (blocks[-1].a + blocks[-1].size))
     region = tokens[first:last]
     matcher = SequenceMatcher(None, quote.tokens, region, autojunk=False)
-    similarity = matcher.ratio()
+    opcodes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    elided = [op for op in opcodes if op[0] == "insert" and op[1] in quote.gaps]
+    # difflib's ratio, without the source's words that the quote's ellipses stand for.
+    matched = sum(block.size for block in matcher.get_matching_blocks())
+    similarity = 2 * matched / (n + len(region) - sum(j2 - j1 for _, _, _, j1, j2 in elided))
     if similarity < CLOSE_SIMILARITY:
         return None
     differences = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
+    for tag, i1, i2, j1, j2 in opcodes:
+        if (tag, i1, i2, j1, j2) in elided:
             continue
         if j1 < j2:
             start, end = spans[first + j1][0], spans[first + j2 - 1][1]

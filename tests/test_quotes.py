@@ -84,6 +84,22 @@ def test_dashes_and_white_space_are_normalised(quotes_corpus: tuple[Path, Path])
     assert result.matches[0].text == "begins in March, officials said — weather permitting"
 
 
+def test_an_ellipsis_for_words_left_out_is_normalised(quotes_corpus: tuple[Path, Path]) -> None:
+    corpus, index = quotes_corpus
+    result = verify("The mayor said the council would … promise 212 new moorings", index=index, corpus=corpus)
+    assert result.best == CLOSE  # "promise" is not what was said
+    result = verify("The mayor said the council would ... promised 212 new moorings", index=index, corpus=corpus)
+    assert result.best == NORMALISED
+    text = _source(corpus, result.matches[0].source)
+    match = result.matches[0]
+    assert text[match.start : match.end] == match.text
+    assert match.text.startswith("The mayor said") and match.text.endswith("212 new moorings")
+    # One number changed as well: close, and the words the ellipsis stands for are no difference.
+    close = verify("The mayor said the council would … promised 213 new moorings", index=index, corpus=corpus)
+    assert close.best == CLOSE
+    assert [(d.source_words, d.quote_words) for d in close.matches[0].differences] == [("212", "213")]
+
+
 def test_one_changed_number_is_close_never_exact(quotes_corpus: tuple[Path, Path]) -> None:
     corpus, index = quotes_corpus
     result = verify("and promised 213 new moorings", index=index, corpus=corpus)
