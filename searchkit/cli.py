@@ -63,6 +63,28 @@ def lock_timeout_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def narrowing_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Filters, date bounds, grouping, order, facets and paging: one spelling for
+    every command that lists passages."""
+    options = [
+        click.option("--where", "where", multiple=True, metavar="FIELD=VALUE",
+                     help="Only passages whose FIELD has VALUE (author, publisher, kind, doc_id, source glob, "
+                          "any metadata key); repeat: same field ORs, different fields AND."),
+        click.option("--since", metavar="DATE", help="Only articles dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)."),
+        click.option("--until", metavar="DATE", help="Only articles dated on or before DATE (inclusive)."),
+        click.option("--group-by", "group_by", type=click.Choice(["article"]), help="One hit per article: its best passage."),
+        click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), default="relevance", show_default=True,
+                     help="Order: relevance, date (oldest first) or -date (newest first); undated last."),
+        click.option("--facets", metavar="FIELD[,FIELD...]", default="",
+                     help="Count every match by these fields (publisher, author, kind, year, month, a metadata key)."),
+        click.option("--offset", type=click.IntRange(0, 100_000), default=0, show_default=True,
+                     help="Skip this many hits: the next page."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
 def format_option(choices: Iterable[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
         return click.option(
@@ -188,6 +210,18 @@ def snippet(hit: Hit, colour: bool, width: int = SNIPPET_CHARS) -> str:
 def print_text(results: SearchResults, out: TextIO, colour: bool, batch: bool) -> None:
     if batch:
         click.echo(f"== {results.query_id}: {results.query}", file=out)
+    if results.total is not None:
+        grouped = any(hit.group_count is not None for hit in results.hits)
+        unit = "article" if grouped else "passage"
+        shown_ = f"; showing {results.offset + 1}-{results.offset + len(results.hits)}" if results.hits else ""
+        click.echo(f"{results.total} {unit}{'' if results.total == 1 else 's'} match{shown_}", file=out)
+    if results.undated:
+        click.echo(f"({results.undated} matching passage{'' if results.undated == 1 else 's'} without a date left out)", file=out)
+    for name, values in results.facets.items():
+        counts = ", ".join(f"{value} ({count})" for value, count in values) or "none"
+        click.echo(f"{name}: {counts}", file=out)
+    if results.total is not None or results.facets:
+        click.echo("", file=out)
     if not results.hits:
         click.echo(f"no passage matches {results.query!r}", file=out)
     for hit in results.hits:
@@ -195,6 +229,8 @@ def print_text(results: SearchResults, out: TextIO, colour: bool, batch: bool) -
         click.echo(f"{hit.rank}. {title}  (score {hit.score:.3f})", file=out)
         click.echo(f"   {hit.citation}", file=out)
         click.echo(f"   id {hit.passage_id}", file=out)
+        if hit.group_count and hit.group_count > 1:
+            click.echo(f"   and {hit.group_count - 1} more matching passage{'' if hit.group_count == 2 else 's'} in this article", file=out)
         click.echo(f"   {snippet(hit, colour)}", file=out)
         click.echo("", file=out)
     if results.timed_out:
@@ -329,33 +365,41 @@ def index_command(corpus_dir: Path, index_dir: Path, rebuild: bool, lock_timeout
               help='Batch: JSON lines with "id" and "query", or one query per line; "-" reads stdin.')
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Seconds a query may run; then the best hits found so far are printed, marked as partial.")
+@narrowing_options
 @format_option(FORMATS)
 @handle_errors
 def search_command(query: str | None, index_dir: Path, corpus_dir: Path, limit: int, syntax: bool,
-                   queries_file: str | None, time_limit: float, fmt: str) -> None:
+                   queries_file: str | None, time_limit: float, where: tuple[str, ...], since: str | None,
+                   until: str | None, group_by: str | None, sort: str, facets: str, offset: int, fmt: str) -> None:
     """Search for QUERY and print the best passages with their citations.
 
-    Builds the index from --corpus first if there is none.
+    Builds the index from --corpus first if there is none. With a filter and no
+    QUERY, lists every passage that passes, newest first.
 
     \b
     Examples:
       searchkit search "Who introduced Senate Resolution 211?"
+      searchkit search police --where publisher="NBC Out" --since 2017 --facets author,year
+      searchkit search senate --group-by article --sort -date --offset 10
+      searchkit search --where kind=caption
       searchkit search '"human rights" AND russia' --syntax --format jsonl
       searchkit search --queries questions.jsonl --format trec
     """
-    if (query is None) == (queries_file is None):
-        raise click.UsageError("give a QUERY or --queries FILE (not both)")
+    narrowed = bool(where or since or until)
+    if query is not None and queries_file is not None or query is None and queries_file is None and not narrowed:
+        raise click.UsageError("give a QUERY or --queries FILE (not both), or a filter (--where, --since, --until)")
     batch = queries_file is not None
     queries = read_queries(queries_file) if queries_file else [("1", query or "")]
     had_index = (index_dir / SETTINGS_FILE).exists()
     ix = ensure_index(index_dir, corpus_dir)
     if not had_index:
         click.echo(f"searchkit: built the index in {index_dir} from {corpus_dir}", err=True)
+    options = dict(
+        limit=limit, syntax=syntax, time_limit=time_limit, where=where, since=since, until=until,
+        group_by=group_by, sort=sort, facets=facets, offset=offset, total=fmt == "json",
+    )
     with Searcher(ix, close_index=True) as searcher:
-        if batch:
-            results = searcher.search_batch(queries, limit=limit, syntax=syntax, time_limit=time_limit)
-        else:
-            results = [searcher.search(queries[0][1], limit=limit, syntax=syntax, time_limit=time_limit)]
+        results = [searcher.search(text, query_id=query_id if batch else None, **options) for query_id, text in queries]
     print_results(results, fmt, batch)
 
 

@@ -44,15 +44,37 @@ def create_server(index: Index | Searcher | str | os.PathLike[str], corpus: str 
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
     @server.tool(annotations=read_only)
-    def search(query: str, limit: int = 5, syntax: bool = False) -> dict[str, Any]:
+    def search(
+        query: str,
+        limit: int = 5,
+        syntax: bool = False,
+        where: list[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        group_by: str | None = None,
+        sort: str = "relevance",
+        facets: str = "",
+        offset: int = 0,
+    ) -> dict[str, Any]:
         """Find the passages that best answer ``query``, best first, each with its citation.
 
-        query: a question or some words (with syntax=true: AND/OR/NOT, "phrases", field:value, prefix*).
+        query: a question or some words (with syntax=true: AND/OR/NOT, "phrases", field:value, prefix*);
+            may be empty when a filter is given (then every passage that passes, newest first).
         limit: how many passages to return (1 to 50).
+        where: filters as "FIELD=VALUE" (author, publisher, kind, doc_id, source glob, any metadata key);
+            the same field twice ORs, different fields AND.
+        since, until: inclusive article date bounds, YYYY, YYYY-MM or YYYY-MM-DD.
+        group_by: "article" for one hit per article.
+        sort: "relevance", "date" (oldest first) or "-date" (newest first).
+        facets: comma-separated fields to count over every match (publisher, author, kind, year, month).
+        offset: skip this many hits (the next page).
         """
         try:
             check_limit(limit, MCP_LIMITS)
-            results = searcher.search(query, limit=limit, syntax=syntax, time_limit=MCP_LIMITS.seconds)
+            results = searcher.search(
+                query, limit=limit, syntax=syntax, time_limit=MCP_LIMITS.seconds, where=where, since=since,
+                until=until, group_by=group_by, sort=sort, facets=facets, offset=offset, total=True,
+            )
         except SearchkitError as exc:
             raise ToolError(str(exc)) from None
         return results.to_dict()

@@ -148,16 +148,33 @@ class Hit:
     end: int
     metadata: Mapping[str, str] = field(default_factory=dict)
     highlights: tuple[tuple[int, int], ...] = ()
+    #: With ``group_by="article"``: how many of the article's passages match, and
+    #: the ids of the others (this hit is the best of them).
+    group_count: int | None = None
+    also: tuple[str, ...] = ()
 
     @property
     def citation(self) -> Citation:
         return Citation.of(self)
 
+    @property
+    def date(self) -> str | None:
+        """The article's date, ISO 8601, or None."""
+        return self.metadata.get("date") or None
+
+    @property
+    def kind(self) -> str:
+        """``"body"`` or ``"caption"``."""
+        return self.metadata.get("kind") or "body"
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["metadata"] = dict(self.metadata)
         out["highlights"] = [list(span) for span in self.highlights]
+        out["also"] = list(self.also)
         out["citation"] = str(self.citation)
+        out["date"] = self.date
+        out["kind"] = self.kind
         return out
 
 
@@ -170,6 +187,15 @@ class SearchResults:
     #: True when the search hit its time limit and the hits are the best found by then.
     timed_out: bool = False
     query_id: str | None = None
+    #: How many passages match (articles, when grouping by article); None when the
+    #: search was not asked to count (``total=True``, facets, filters, grouping).
+    total: int | None = None
+    #: Where this page starts in the full list.
+    offset: int = 0
+    #: Matching passages left out because a date bound was given and they have no date.
+    undated: int = 0
+    #: Facet name -> ``(value, count)`` over every match, most frequent first.
+    facets: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -187,6 +213,13 @@ class SearchResults:
             "query_id": self.query_id,
             "query": self.query,
             "timed_out": self.timed_out,
+            "total": self.total,
+            "offset": self.offset,
+            "undated": self.undated,
+            "facets": {
+                name: [{"value": value, "count": count} for value, count in values]
+                for name, values in self.facets.items()
+            },
             "hits": [hit.to_dict() for hit in self.hits],
         }
 

@@ -1,7 +1,7 @@
 """Serve one index over HTTP: a read-only JSON API, its OpenAPI description, and a search page.
 
     GET /                              the search page (static/index.html)
-    GET /search?q=&limit=&syntax=      ranked hits, the same objects as ``searchkit search --format json``
+    GET /search?q=&limit=&...          ranked hits, the same objects as ``searchkit search --format json``
     GET /passages/{passage_id}         one passage with its neighbours and citation
     GET /passages/{passage_id}/source  the source article, the cited passage highlighted in place
     GET /verify?quote=&source=&limit=  is a quote in the archive, and where (``searchkit verify --format json``)
@@ -78,6 +78,15 @@ def _limit(raw: str | None) -> int:
     return value
 
 
+def _offset(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return 0
+    try:
+        return int(raw)
+    except ValueError:
+        raise QueryError(f"offset must be a whole number, not {raw!r}") from None
+
+
 def _flag(raw: str | None) -> bool:
     if raw is None or raw.lower() in ("", "0", "false", "no", "off"):
         return False
@@ -118,8 +127,15 @@ def create_app(
         params = request.query_params
         query = params.get("q", "")
         limit, syntax = _limit(params.get("limit")), _flag(params.get("syntax"))
-        check_query(query, limit, SERVER_LIMITS)
-        results = searcher.search(query, limit=limit, syntax=syntax, time_limit=SERVER_LIMITS.seconds)
+        where = params.getlist("where")
+        since, until = params.get("since"), params.get("until")
+        if query.strip() or not (where or since or until):  # no words: a listing by the filters
+            check_query(query, limit, SERVER_LIMITS)
+        results = searcher.search(
+            query, limit=limit, syntax=syntax, time_limit=SERVER_LIMITS.seconds, where=where, since=since,
+            until=until, group_by=params.get("group_by") or None, sort=params.get("sort") or "relevance",
+            facets=params.get("facets", ""), offset=_offset(params.get("offset")), total=True,
+        )
         return JSONResponse(results.to_dict())
 
     def passage(request: Request) -> Response:
@@ -299,6 +315,9 @@ def _limit_param(description: str) -> dict[str, Any]:
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10}}
 
 
+_DATE_BOUND = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+
+
 def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 description of the JSON API (served at ``/openapi.json``)."""
     passage_param = {"name": "passage_id", "in": "path", "required": True, "schema": _STR,
@@ -315,9 +334,31 @@ def openapi() -> dict[str, Any]:
                 "summary": "Search passages",
                 "operationId": "search",
                 "parameters": [
-                    {"name": "q", "in": "query", "required": True,
-                     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
-                     "description": "Plain words (a question works), or query syntax with syntax=true."},
+                    {"name": "q", "in": "query",
+                     "schema": {"type": "string", "maxLength": MAX_QUERY_CHARS},
+                     "description": "Plain words (a question works), or query syntax with syntax=true. "
+                                    "May be empty with a filter: every passage that passes, newest first."},
+                    {"name": "where", "in": "query", "style": "form", "explode": True,
+                     "schema": {"type": "array", "items": {"type": "string", "pattern": "^[^=]+=.+$"}},
+                     "description": "FIELD=VALUE, repeatable: author, publisher, kind, doc_id, source (a glob such "
+                                    "as web/*) or any metadata key. The same field repeated ORs; different fields AND; "
+                                    "names compare without case."},
+                    {"name": "since", "in": "query", "schema": {"type": "string", "pattern": _DATE_BOUND},
+                     "description": "Only articles dated on or after this day (YYYY, YYYY-MM or YYYY-MM-DD); "
+                                    "undated ones are left out and counted in undated."},
+                    {"name": "until", "in": "query", "schema": {"type": "string", "pattern": _DATE_BOUND},
+                     "description": "Only articles dated on or before this (inclusive)."},
+                    {"name": "group_by", "in": "query", "schema": {"type": "string", "enum": ["article"]},
+                     "description": "One hit per article (its best passage) with group_count and also."},
+                    {"name": "sort", "in": "query",
+                     "schema": {"type": "string", "enum": ["relevance", "date", "-date"], "default": "relevance"},
+                     "description": "relevance, date (oldest first) or -date (newest first); undated last."},
+                    {"name": "facets", "in": "query", "schema": {"type": "string"},
+                     "description": "Comma-separated fields to count over every match: publisher, author, kind, "
+                                    "year, month, source, doc_id or a metadata key."},
+                    {"name": "offset", "in": "query",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 100_000, "default": 0},
+                     "description": "Skip this many hits: the next page (stable within one index generation)."},
                     {"name": "limit", "in": "query",
                      "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
                      "description": "How many passages to return."},
@@ -383,9 +424,20 @@ def openapi() -> dict[str, Any]:
                 "highlights": {"type": "array", "items": {"type": "array", "items": _INT, "minItems": 2, "maxItems": 2},
                                "description": "[start, end] spans within text of the words that matched."},
                 "citation": {"type": "string", "description": "The citation as one line of text."},
+                "date": {**_OPT_STR, "description": "The article's date, ISO 8601, or null."},
+                "kind": {"type": "string", "enum": ["body", "caption"]},
+                "group_count": {"type": ["integer", "null"],
+                                "description": "With group_by=article: the article's matching passages."},
+                "also": {"type": "array", "items": _STR,
+                         "description": "With group_by=article: the ids of the article's other matching passages."},
             }),
             "SearchResults": _obj({
                 "query_id": _OPT_STR, "query": _STR, "timed_out": {"type": "boolean"},
+                "total": {"type": ["integer", "null"], "description": "Passages that match (articles when grouping)."},
+                "offset": _INT,
+                "undated": {"type": "integer", "description": "Matches left out by a date bound for want of a date."},
+                "facets": {"type": "object", "additionalProperties": {"type": "array", "items": _obj({"value": _STR, "count": _INT})},
+                           "description": "Per facet asked for: values and counts over every match, most frequent first."},
                 "hits": {"type": "array", "items": _ref("Hit")},
             }),
             "Passage": _obj(_PASSAGE),

@@ -108,6 +108,8 @@ class Limits:
     max_query_chars: int
     max_limit: int
     seconds: float | None = None
+    #: The deepest page: a page past it is a crawl, not a reader.
+    max_offset: int = 100_000
 
 
 #: The library: longer queries are pasted documents, not questions.

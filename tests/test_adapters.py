@@ -56,6 +56,15 @@ class TestLangChain:
                 [h.passage_id for h in expected(built, 3, True, query)] for query in ("Chechnya", "Toomey")
             ]
 
+    def test_filters_as_in_the_library(self, built: Path) -> None:
+        from searchkit.adapters.langchain import SearchkitRetriever
+
+        docs = SearchkitRetriever(index=built, limit=10, where={"publisher": "NBC Out"}, group_by="article").invoke("chechnya")
+        with searchkit.Searcher(built) as searcher:
+            hits = searcher.search("chechnya", limit=10, where={"publisher": "NBC Out"}, group_by="article")
+        assert [d.metadata["passage_id"] for d in docs] == [h.passage_id for h in hits] and len(docs) == 1
+        assert docs[0].metadata["publisher"] == "NBC Out"
+
     def test_errors_are_searchkit_errors(self, built: Path) -> None:
         from searchkit.adapters.langchain import SearchkitRetriever
 
@@ -89,6 +98,24 @@ class TestLlamaIndex:
         # What an LLM sees: the passage with its citation, not offsets and highlight spans.
         shown = results[0].node.get_content(metadata_mode=MetadataMode.LLM)
         assert "citation: " in shown and "Dan Avery" in shown and "highlights" not in shown
+
+    def test_metadata_filters_become_searchkit_filters(self, built: Path) -> None:
+        from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters
+        from searchkit.adapters.llamaindex import SearchkitRetriever
+
+        filters = MetadataFilters(filters=[
+            MetadataFilter(key="publisher", value=["NBC Out", "Star Observer"], operator=FilterOperator.IN),
+            MetadataFilter(key="kind", value="body"),
+        ])
+        results = SearchkitRetriever(built, limit=20, filters=filters).retrieve("chechnya")
+        with searchkit.Searcher(built) as searcher:
+            hits = searcher.search("chechnya", limit=20, where={"publisher": ["NBC Out", "Star Observer"], "kind": "body"})
+        assert [r.node.node_id for r in results] == [h.passage_id for h in hits] and hits.hits
+        assert {r.node.metadata["publisher"] for r in results} == {"NBC Out", "Star Observer"}
+        dated = MetadataFilters(filters=[MetadataFilter(key="date", value="2017-01-01", operator=FilterOperator.GTE)])
+        assert SearchkitRetriever(built, filters=dated).retrieve("chechnya") == []  # the bundled articles are undated
+        with pytest.raises(searchkit.QueryError, match="cannot be searched"):
+            SearchkitRetriever(built, filters=MetadataFilters(filters=[MetadataFilter(key="x", value=1, operator=FilterOperator.NE)]))
 
     def test_syntax_and_async(self, built: Path) -> None:
         from searchkit.adapters.llamaindex import SearchkitRetriever

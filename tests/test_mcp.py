@@ -38,7 +38,7 @@ def run_calls(index: Path, *calls: tuple[str, dict[str, Any]]) -> tuple[list[str
 
 def test_search_and_show_passage_over_stdio(built: Path, corpus: Path) -> None:
     with searchkit.Searcher(built) as searcher:
-        hits = searcher.search(QUESTION, limit=3)
+        hits = searcher.search(QUESTION, limit=3, total=True)
         context = searcher.show(hits[0].passage_id)
     tools, (found, shown, missing, empty) = run_calls(
         built,
@@ -96,3 +96,24 @@ def test_verify_quote_over_stdio(built: Path) -> None:
     assert found.structured_content["best"] == "normalised"
     assert close.structured_content["best"] == "close" and not close.structured_content["found"]
     assert empty.is_error and "empty" in empty.content[0].text
+
+
+def test_search_takes_the_filters_of_the_cli(built: Path) -> None:
+    with searchkit.Searcher(built) as searcher:
+        expected = searcher.search(
+            "chechnya", limit=3, where=["publisher=NBC Out", "publisher=Star Observer"], group_by="article",
+            facets="publisher", offset=0, total=True,
+        )
+        captions = searcher.search("", where={"kind": "caption"}, limit=5)
+    _, (grouped, listed, bad) = run_calls(
+        built,
+        ("search", {"query": "chechnya", "limit": 3, "where": ["publisher=NBC Out", "publisher=Star Observer"],
+                    "group_by": "article", "facets": "publisher"}),
+        ("search", {"query": "", "where": ["kind=caption"]}),
+        ("search", {"query": "chechnya", "since": "2017-13"}),
+    )
+    assert not grouped.is_error and grouped.structured_content == expected.to_dict()
+    assert {h["metadata"]["publisher"] for h in grouped.structured_content["hits"]} == {"NBC Out", "Star Observer"}
+    assert [h["passage_id"] for h in listed.structured_content["hits"]] == [h.passage_id for h in captions]
+    assert all(h["kind"] == "caption" for h in listed.structured_content["hits"])
+    assert bad.is_error and "no month 13" in bad.content[0].text

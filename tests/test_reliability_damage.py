@@ -28,7 +28,9 @@ def small_corpus(root: Path) -> Path:
         write(
             corpus,
             f"a{n:02}.txt",
-            f"Story {n}\n\nThe river otters number {n} returned to the valley this spring. Zebras graze.\n\n"
+            # Dated: a date column of zeros alone is not read where damage would show.
+            f"Story {n}\n\nPublished: {n + 1} March 2024\n\n"
+            f"The river otters number {n} returned to the valley this spring. Zebras graze.\n\n"
             f"Another paragraph about beavers and dams {n}, and a lighthouse in a storm.\n",
         )
     return corpus
@@ -45,7 +47,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list
     root = tmp_path_factory.mktemp("damage")
     corpus = small_corpus(root)
     searchkit.build_index(corpus, root / "index")
-    write(corpus, "a99.txt", "Late Story\n\nA heron nested on the pier by the lighthouse.\n")
+    write(corpus, "a99.txt", "Late Story\n\nPublished: 1 April 2024\n\nA heron nested on the pier by the lighthouse.\n")
     searchkit.build_index(corpus, root / "index")  # an update: a journal line, a second segment
     assert (root / "index" / "manifest.journal").exists()
     fresh = root / "fresh"
@@ -69,6 +71,8 @@ KINDS = {
     "stored fields": "MAIN_*._stored.col",
     "field lengths": "MAIN_*._content_len.col",
     "text key column": "MAIN_*.text_key.col",
+    "date column": "MAIN_*.date_key.col",
+    "article key column": "MAIN_*.article_key.col",
     "table of contents": "_MAIN_*.toc",
     "settings": "searchkit.json",
     "manifest": "manifest.json",

@@ -275,7 +275,11 @@ def _whoosh_exhaustive(searcher: searchkit.Searcher, query: str, limit: int) -> 
         key = hit["text"]
         if key not in best or hit.score > best[key][0] + 1e-9:
             best[key] = (hit.score, hit.docnum)
-    ranked = sorted(best.values(), key=lambda item: (-round(item[0], 9), item[1]))[:limit]
+    ranked = sorted(best.values(), key=lambda item: (-round(item[0], 9), item[1]))
+    # Passages that hold a query word in their own text come first (title-only matches after).
+    stems = {stem for _, stem, _ in words.leaves}
+    own = [item for item in ranked if stems & set(ws.stored_fields(item[1])["text"].replace(".", " ").replace(",", " ").lower().split())]
+    ranked = (own + [item for item in ranked if item not in own])[:limit]
     return [(ws.stored_fields(docnum)["passage_id"], round(score, 6)) for score, docnum in ranked]
 
 

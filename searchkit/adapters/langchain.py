@@ -15,7 +15,7 @@ the one-line citation and the article's metadata.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Optional
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -43,6 +43,12 @@ class SearchkitRetriever(BaseRetriever):
     index: Any = Field(description="Index folder, searchkit.Index or searchkit.Searcher.")
     limit: int = Field(default=10, ge=1, le=10_000, description="How many passages to return.")
     syntax: bool = Field(default=False, description="Read queries as query syntax.")
+    where: Any = Field(default=None, description="Filters: {field: value or [values]} (the shape of LangChain's "
+                                                  "metadata filter dicts) or ['field=value', ...].")
+    since: Optional[str] = Field(default=None, description="Only articles dated on or after (YYYY[-MM[-DD]]).")
+    until: Optional[str] = Field(default=None, description="Only articles dated on or before (inclusive).")
+    group_by: Optional[str] = Field(default=None, description='"article": one passage per article.')
+    sort: str = Field(default="relevance", description="relevance, date or -date.")
     _searcher: Searcher = PrivateAttr()
 
     def __init__(self, index: Index | Searcher | str | os.PathLike[str], **kwargs: Any) -> None:
@@ -54,5 +60,8 @@ class SearchkitRetriever(BaseRetriever):
         return self._searcher
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        results = self._searcher.search(query, limit=self.limit, syntax=self.syntax)
+        results = self._searcher.search(
+            query, limit=self.limit, syntax=self.syntax, where=self.where, since=self.since, until=self.until,
+            group_by=self.group_by, sort=self.sort,
+        )
         return [to_document(hit) for hit in results]

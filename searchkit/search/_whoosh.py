@@ -150,3 +150,24 @@ def expansion_words(multiterm: Any, reader: Any) -> Iterable[bytes]:
     """The words a prefix*, fuzzy~ or range term expands to in ``reader``, one at a
     time (Whoosh's public ``words()`` expands them all first)."""
     return multiterm._btexts(reader)  # type: ignore[no-any-return]
+
+
+def posting_ids(reader: Any, fieldname: str, text: str) -> list[int] | None:
+    """The document numbers of one word's postings in a segment, read block by block
+    (Whoosh's ``all_ids`` makes several calls per posting); [] where the segment
+    lacks the word, None for a reader of another kind."""
+    tables = segment_tables(reader)
+    if tables is None or fieldname not in reader.schema:
+        return None
+    field = reader.schema[fieldname]
+    term = field.to_bytes(text)
+    info = term_info(tables[0], fieldname, term)
+    if info is None:
+        return []
+    blocks = posting_blocks(tables[0], info, fieldname, term, field.format)
+    if blocks is None:
+        return None
+    ids: list[int] = []
+    for _, read in blocks:
+        ids.extend(read()[0])
+    return ids

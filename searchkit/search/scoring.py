@@ -12,7 +12,7 @@ import itertools
 import math
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterable, NamedTuple, Sequence
 
 from whoosh import scoring
 from whoosh.util.numeric import length_to_byte
@@ -25,7 +25,7 @@ from .topk import Found, distinct, segment_top
 if TYPE_CHECKING:
     from .reading import Reading
 
-__all__ = ["BM25F", "LuceneBM25F", "weighting", "length_norms", "add_postings", "exact_top", "Leaf", "Top"]
+__all__ = ["BM25F", "LuceneBM25F", "weighting", "length_norms", "add_postings", "exact_top", "all_scores", "match_ids", "Leaf", "Top", "Scored"]
 
 #: ``(field, word, boost)``: one clause of an OR of words.
 Leaf = tuple[str, str, float]
@@ -192,7 +192,12 @@ class _Plan(NamedTuple):
 
 
 def exact_top(
-    reading: "Reading", leaves: Sequence[Leaf], limit: int, deadline: float | None, clock: Callable[[], float]
+    reading: "Reading",
+    leaves: Sequence[Leaf],
+    limit: int,
+    deadline: float | None,
+    clock: Callable[[], float],
+    allowed: Callable[[Any], AbstractSet[int] | None] | None = None,
 ) -> Top | None:
     """The ``limit`` best distinct passages for an OR of words, scored posting by
     posting: ``[(score, docnum)]`` best first, and whether ``deadline`` (on
@@ -201,12 +206,25 @@ def exact_top(
     matchers run the query then). Postings are skipped only where bounds prove
     they cannot reach the top.
 
+    ``allowed(segment reader)`` gives the passages of a segment that may be
+    returned (None: all), for filters: the bounds stay true of what is left.
+
     Scores are Whoosh's BM25F to the last bit for each word (same formula, same
     operations); only the order of summing words can differ. Whoosh's own top-N
     search (block skipping with matcher replacement) returned wrong scores, and
     missed true top-10 passages, for 3 in 500 benchmark queries on BBC x1. It is
     also slower: a tree of matchers per segment, several calls per posting.
     """
+    prepared = _prepare(reading, leaves)
+    if prepared is None:
+        return None
+    plans, words, scoring_of, k1_plus = prepared
+    return _score_and_merge(plans, words, scoring_of, k1_plus, limit, deadline, clock, allowed)
+
+
+def _prepare(reading: "Reading", leaves: Sequence[Leaf]) -> tuple[list[_Plan], list[_Word], dict[int, tuple[float, list[float]]], float] | None:
+    """The segments' plans, the words, each word's idf and length norms, and k1 + 1;
+    None where the index or weighting is not the one this scores."""
     weighting = reading.weighting
     if not isinstance(weighting, BM25F):
         return None
@@ -221,8 +239,7 @@ def exact_top(
         for number, word in enumerate(words)
         if frequency[number]
     }
-    plans = _plan(segments, words, scoring_of, k1 + 1)
-    return _score_and_merge(plans, words, scoring_of, k1 + 1, limit, deadline, clock)
+    return _plan(segments, words, scoring_of, k1 + 1), words, scoring_of, k1 + 1
 
 
 def _words(schema: Any, leaves: Sequence[Leaf]) -> list[_Word] | None:
@@ -281,6 +298,7 @@ def _score_and_merge(
     limit: int,
     deadline: float | None,
     clock: Callable[[], float],
+    allowed: Callable[[Any], AbstractSet[int] | None] | None = None,
 ) -> Top | None:
     found: list[Found] = []
     timed_out = False
@@ -288,6 +306,9 @@ def _score_and_merge(
         # Only what reaches the worst of the best texts so far can enter them.
         floor = found[-1][0] if len(found) == limit else None
         if timed_out or (floor is not None and plan.most < floor):
+            continue
+        keep = None if allowed is None else allowed(plan.segment.reader)
+        if keep is not None and not keep:
             continue
         scored = _score_segment(plan, words, scoring_of, k1_plus, floor, deadline, clock)
         if scored is None:
@@ -297,6 +318,8 @@ def _score_and_merge(
         deleted = segment.deleted
         for doc in deleted if len(deleted) < len(scores) else [d for d in scores if d in deleted]:
             scores.pop(doc, None)
+        if keep is not None:
+            scores = {doc: score for doc, score in scores.items() if doc in keep}
         keys = _whoosh.column(segment.reader, TEXT_KEY)
         found = distinct(found + segment_top(scores, keys, limit, segment.offset, floor), limit)
     return [(score, docnum) for score, docnum, _ in found], timed_out
@@ -331,3 +354,57 @@ def _score_segment(
         if add_postings(scores, blocks, lengths, norms, idf, k1_plus, word.boost, candidates, deadline, clock):
             return scores, True  # rank what was scored so far
     return scores, False
+
+
+#: ``(segment reader, docnum offset, {local docnum: score})``: every match in one segment.
+Scored = tuple[Any, int, dict[int, float]]
+
+
+def all_scores(
+    reading: "Reading", leaves: Sequence[Leaf], deadline: float | None = None, clock: Callable[[], float] = time.monotonic
+) -> tuple[list[Scored], bool] | None:
+    """Every passage that matches an OR of words, with its score, segment by segment
+    (deleted ones left out): what filters, facets, grouping and date order work on;
+    and whether ``deadline`` passed (then only what was scored by then is there).
+    Scored as ``exact_top`` scores (the same plan, no bar to skip by); None where
+    that does not apply (Whoosh's matchers score the query then)."""
+    prepared = _prepare(reading, leaves)
+    if prepared is None:
+        return None
+    plans, words, scoring_of, k1_plus = prepared
+    out: list[Scored] = []
+    for plan in plans:
+        scored = _score_segment(plan, words, scoring_of, k1_plus, None, deadline, clock)
+        if scored is None:
+            return None
+        scores, timed_out = scored
+        for doc in [d for d in scores if d in plan.segment.deleted]:
+            del scores[doc]
+        out.append((plan.segment.reader, plan.segment.offset, scores))
+        if timed_out:
+            return out, True
+    return out, False
+
+
+def match_ids(reading: "Reading", leaves: Sequence[Leaf]) -> list[tuple[Any, set[int]]] | None:
+    """The passages that match an OR of words (deleted ones aside), segment by
+    segment, reading only the postings' document numbers (for counting); None
+    where ``all_scores`` would not apply."""
+    prepared = _prepare(reading, leaves)
+    if prepared is None:
+        return None
+    plans, words, _, _ = prepared
+    out = []
+    for plan in plans:
+        segment = plan.segment
+        docs: set[int] = set()
+        for number, info in plan.entries:
+            word = words[number]
+            blocks = _whoosh.posting_blocks(segment.terms, info, word.fieldname, word.term, word.fmt)
+            if blocks is None:
+                return None
+            for _, read in blocks:
+                docs.update(read()[0])
+        docs.difference_update(segment.deleted)
+        out.append((segment.reader, docs))
+    return out

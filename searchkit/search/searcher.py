@@ -18,20 +18,21 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from typing import Any, Callable, Iterable, Sequence
+from typing import AbstractSet, Any, Callable, Iterable, Mapping, Sequence
 
 from ..analysis import analyzer
-from ..errors import PassageNotFoundError, shown
+from ..errors import PassageNotFoundError, QueryError, shown
 from ..index import Index, ensure_index, open_index
 from ..models import Hit, Passage, PassageContext, SearchResults
 from ..schema import TEXT_KEY, passage_from_fields
-from ..settings import LIBRARY_LIMITS, Settings, check_query
+from ..settings import LIBRARY_LIMITS, Settings, check_limit, check_query
 from . import _whoosh, feedback
 from .failures import not_the_query
+from .filters import GROUPS, SORTS, Narrowing, arrange, narrowing, own_text
 from .highlight import highlight_all
 from .query import Words, plain_query
 from .reading import Reading, Readings
-from .scoring import Leaf, Top, exact_top, weighting
+from .scoring import Leaf, Scored, Top, all_scores, exact_top, match_ids, weighting
 
 __all__ = ["Searcher", "search", "search_batch", "show", "open_searcher", "MAX_QUERY_CHARS", "MAX_LIMIT"]
 
@@ -114,8 +115,37 @@ class Searcher:
         time_limit: float | None = None,
         query_id: str | None = None,
         highlight: bool = True,
+        where: Mapping[str, Any] | Iterable[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        group_by: str | None = None,
+        sort: str = "relevance",
+        facets: Sequence[str] | str = (),
+        offset: int = 0,
+        total: bool = False,
     ) -> SearchResults:
         """The ``limit`` best passages for ``query``, best first.
+
+        Narrowing and arranging (all computed over every match, not one page):
+
+        * ``where``: ``{field: value or [values]}`` or ``["field=value", ...]``;
+          fields ``author``, ``publisher``, ``kind``, ``doc_id``, ``source`` (a glob
+          such as ``web/*``) and any metadata key; several values of one field are
+          ORed, different fields ANDed; names compare without case.
+        * ``since`` / ``until``: inclusive ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``;
+          undated passages are then left out and counted in ``undated``.
+        * ``group_by="article"``: one hit per article (its best passage), with
+          ``group_count`` and ``also``; ``total`` and facets then count articles.
+        * ``sort``: ``relevance``, ``date`` (oldest first) or ``-date`` (newest
+          first); undated last.
+        * ``facets``: names (``publisher``, ``author``, ``kind``, ``year``,
+          ``month``, ``source``, ``doc_id`` or a metadata key): value counts.
+        * ``offset``: where the page starts; pages of one index generation never
+          repeat or skip a hit.
+        * ``total=True`` counts the matches (any of the above counts them too).
+
+        An empty ``query`` with a filter or date bound lists every passage that
+        passes, newest first.
 
         ``highlight=False`` leaves ``Hit.highlights`` empty (evaluation ranks
         thousands of hits and never shows them).
@@ -129,30 +159,151 @@ class Searcher:
         memory, cannot read the index files, or fails inside searchkit: not the
         query's fault; retry later.
         """
-        check_query(query, limit, LIBRARY_LIMITS)
+        narrow = narrowing(where, since, until)
+        facet_names = _facet_names(facets)
+        browse = isinstance(query, str) and not query.strip() and narrow.active
+        if browse:
+            check_limit(limit, LIBRARY_LIMITS)
+        else:
+            check_query(query, limit, LIBRARY_LIMITS)
+        if sort not in SORTS:
+            raise QueryError(f"sort {sort!r} is not one of {', '.join(SORTS)}; pick one")
+        if group_by is not None and group_by not in GROUPS:
+            raise QueryError(f"group_by {group_by!r} is not one of {', '.join(GROUPS)}; pick one")
+        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= LIBRARY_LIMITS.max_offset:
+            raise QueryError(f"offset {offset!r} must be a whole number from 0 to {LIBRARY_LIMITS.max_offset}")
+        arranged = dict(
+            browse=browse, syntax=syntax, limit=limit, offset=offset, group_by=group_by,
+            sort="-date" if browse and sort == "relevance" else sort, facets=facet_names,
+            query_id=query_id, highlight=highlight, time_limit=time_limit,
+        )
+        if browse or group_by or sort != "relevance" or facet_names:
+            return self._arranged(query, narrow, **arranged)
         with not_the_query(self.index.path):
             parsed, terms = self._syntax_query(query) if syntax else self._plain_query(query)
+            if (narrow.active or offset) and not isinstance(parsed, Words):
+                return self._arranged(query, narrow, **arranged)  # Whoosh's matchers cannot skip what filters leave out
+            allowed = narrow.passing if narrow.active else None
             with self._readings.held() as reading:
-                top, timed_out = self._top(reading, parsed, limit, time_limit)
+                if syntax:
+                    top, timed_out = self._top(reading, parsed, offset + limit, time_limit)
+                else:
+                    top, timed_out = self._own_text_first(reading, parsed, terms, offset + limit, time_limit, allowed)
+                top = top[offset:]
                 passages = [(score, passage_from_fields(reading.stored_fields(docnum))) for score, docnum in top]
+                count, undated = self._count(reading, parsed, narrow) if total or narrow.active or offset else (None, 0)
         spans = highlight_all([p.text for _, p in passages], terms if highlight else set(), self.settings.analyzer_name)
-        hits = [_hit(rank, score, passage, found) for rank, ((score, passage), found) in enumerate(zip(passages, spans), 1)]
-        return SearchResults(query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id)
+        hits = [_hit(rank, score, passage, found) for rank, ((score, passage), found) in enumerate(zip(passages, spans), offset + 1)]
+        return SearchResults(
+            query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id, total=count, offset=offset, undated=undated
+        )
 
-    def _top(self, reading: Reading, query: Any, limit: int, time_limit: float | None) -> Top:
+    def _arranged(
+        self, query: str, narrow: Narrowing, *, browse: bool, syntax: bool, limit: int, offset: int,
+        group_by: str | None, sort: str, facets: tuple[str, ...], query_id: str | None, highlight: bool,
+        time_limit: float | None,
+    ) -> SearchResults:
+        """A search narrowed, counted, grouped, sorted or paged: every match is scored,
+        then ``filters.arrange`` makes the page. Past ``time_limit`` the passages
+        scored by then are arranged (``timed_out``: counts are then lower bounds)."""
+        deadline = None if time_limit is None else self._clock() + time_limit
+        with not_the_query(self.index.path):
+            parsed, terms = (None, set()) if browse else self._syntax_query(query) if syntax else self._plain_query(query)
+            with self._readings.held() as reading:
+                scored, timed_out = self._all_scores(reading, parsed, narrow, deadline)
+                arranged = arrange(
+                    reading, scored, narrow, sort=sort, group_by=group_by, facets=facets, offset=offset, limit=limit,
+                    text_terms=set() if syntax else terms,
+                )
+                found = []
+                for score, docnum, also in arranged.page:
+                    others = None if also is None else tuple(reading.stored_fields(d)["passage_id"] for d in also)
+                    found.append((score, passage_from_fields(reading.stored_fields(docnum)), others))
+        spans = highlight_all([p.text for _, p, _ in found], terms if highlight else set(), self.settings.analyzer_name)
+        hits = []
+        for rank, ((score, passage, others), marks) in enumerate(zip(found, spans), offset + 1):
+            hit = _hit(rank, score, passage, marks)
+            if others is not None:
+                hit = dataclasses.replace(hit, group_count=len(others) + 1, also=others)
+            hits.append(hit)
+        return SearchResults(
+            query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id, total=arranged.total, offset=offset,
+            undated=arranged.undated, facets={name: tuple(values) for name, values in arranged.facets.items()},
+        )
+
+    def _all_scores(self, reading: Reading, query: Any, narrow: Narrowing, deadline: float | None) -> tuple[list[Scored], bool]:
+        """Every match of ``query`` with its score, segment by segment, and whether
+        ``deadline`` cut it short; with no query (listing), every passage that
+        passes the filters, scored 0."""
+        if query is None:
+            out: list[Scored] = []
+            for reader, base in reading.reader().leaf_readers():
+                allowed = narrow.allowed(reader)
+                docs = reader.all_doc_ids() if allowed is None else sorted(allowed)
+                out.append((reader, base, {doc: 0.0 for doc in docs if not reader.is_deleted(doc)}))
+            return out, False
+        leaves = _leaves(query)
+        scored = None if leaves is None else all_scores(reading, leaves, deadline, self._clock)
+        if scored is not None:
+            return scored
+        from .syntax import all_matches, words_query
+
+        return all_matches(reading.whoosh(), words_query(query.leaves) if isinstance(query, Words) else query), False
+
+    def _count(self, reading: Reading, query: Any, narrow: Narrowing) -> tuple[int, int]:
+        """How many passages match ``query`` and pass ``narrow``, and how many of
+        those that pass its filters were left out by its dates for want of one."""
+        leaves = _leaves(query)
+        found = None if leaves is None else match_ids(reading, leaves)
+        if found is None:
+            scored, _ = self._all_scores(reading, query, Narrowing({}), None)
+            found = [(reader, set(scores)) for reader, _, scores in scored]
+        count = undated = 0
+        for reader, docs in found:
+            keep = narrow.passing(reader)
+            count += len(docs) if keep is None else _overlap(docs, keep)
+            if narrow.dated:
+                undated += _overlap(docs, narrow.undated(reader))
+        return count, undated
+
+    def _own_text_first(
+        self, reading: Reading, query: Any, terms: set[str], limit: int, time_limit: float | None,
+        allowed: Callable[[Any], AbstractSet[int] | None] | None = None,
+    ) -> Top:
+        """The best passages, those holding a query word in their own text before those
+        that match only through their article's title (a cookie notice under a
+        headline that names the person asked about). The window of best passages
+        widens until it holds ``limit`` of the first kind, or all there are."""
+        window = limit
+        while True:
+            top, timed_out = self._top(reading, query, window, time_limit, allowed)
+            own = own_text(reading.reader(), [doc for _, doc in top], terms)
+            first = [item for item in top if item[1] in own]
+            if len(first) == len(top):
+                return top[:limit], timed_out
+            if len(first) >= limit or len(top) < window or timed_out or window >= MAX_LIMIT:
+                return (first + [item for item in top if item[1] not in own])[:limit], timed_out
+            window = min(window * 4, MAX_LIMIT)
+
+    def _top(
+        self, reading: Reading, query: Any, limit: int, time_limit: float | None,
+        allowed: Callable[[Any], AbstractSet[int] | None] | None = None,
+    ) -> Top:
         """``[(score, docnum)]`` of the ``limit`` best distinct passages for a query
         (``Words`` or a parsed Whoosh query), and whether the time limit cut it short."""
         began = self._clock()
         deadline = None if time_limit is None else began + time_limit
-        if isinstance(query, Words):
-            leaves: Sequence[Leaf] | None = query.leaves
-        else:
-            from .syntax import term_leaves
-
-            leaves = term_leaves(query)
-        exact = None if leaves is None else exact_top(reading, leaves, limit, deadline, self._clock)
+        leaves = _leaves(query)
+        exact = None if leaves is None else exact_top(reading, leaves, limit, deadline, self._clock, allowed)
         if exact is not None:
             return exact
+        if allowed is not None:  # an index this does not score: filter all of its matches
+            scored, timed_out = self._all_scores(reading, query, Narrowing({}), deadline)
+            ranked = []
+            for reader, base, scores in scored:
+                keep = allowed(reader)
+                ranked += [(score, base + doc) for doc, score in scores.items() if keep is None or doc in keep]
+            return sorted(ranked, key=lambda item: (-item[0], item[1]))[:limit], timed_out
         from .syntax import collect_top, words_query
 
         if isinstance(query, Words):  # an index this does not score: Whoosh's matchers do
@@ -232,6 +383,34 @@ class Searcher:
                     if not docnums:
                         return []
                 return [passage_from_fields(reading.stored_fields(d)) for d in sorted(docnums or ())]
+
+
+def _overlap(a: AbstractSet[int], b: AbstractSet[int]) -> int:
+    small, large = (a, b) if len(a) < len(b) else (b, a)
+    return sum(1 for item in small if item in large)
+
+
+def _leaves(query: Any) -> Sequence[Leaf] | None:
+    """The ``(field, word, boost)`` clauses of an OR of words, or None for a query
+    only Whoosh's matchers can run."""
+    if isinstance(query, Words):
+        return query.leaves
+    from .syntax import term_leaves
+
+    return term_leaves(query)
+
+
+def _facet_names(facets: Sequence[str] | str) -> tuple[str, ...]:
+    """Facet names from ``"a,b"`` or ``["a", "b"]``, lower-cased, each once."""
+    names = facets.split(",") if isinstance(facets, str) else [n for item in facets for n in str(item).split(",")]
+    out: list[str] = []
+    for name in names:
+        name = name.strip().lower()
+        if name and name not in out:
+            if "=" in name:
+                raise QueryError(f"facet {name!r} is not a field name; write e.g. --facets publisher,year")
+            out.append(name)
+    return tuple(out)
 
 
 def _hit(rank: int, score: float, passage: Passage, highlights: tuple[tuple[int, int], ...]) -> Hit:

@@ -1,0 +1,396 @@
+"""What a newsroom asks of a result list besides words: filters, date bounds,
+facet counts, one hit per article, date order and pages, computed over *every*
+passage that matches (not only the page shown).
+
+A filter becomes, for each segment, the set of its passages that pass
+(``Narrowing.allowed``), read from the index's ``name=value`` filter terms, its
+``doc_id`` and ``source`` fields and its date column; the query's matches are
+then scored in full (``scoring.all_scores``), narrowed, counted, ordered and cut
+into the page asked for (``arrange``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import fnmatch
+import operator
+import re
+import threading
+import weakref
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from ..errors import QueryError
+from ..schema import ARTICLE_KEY, DATE_KEY, FACET_FIELD, TEXT_KEY
+from . import _whoosh
+
+__all__ = ["Narrowing", "narrowing", "parse_bound", "Arranged", "arrange", "own_text", "SORTS", "GROUPS", "MAX_FACET_VALUES"]
+
+#: ``sort``: best first; oldest first; newest first (undated last in both).
+SORTS = ("relevance", "date", "-date")
+#: ``group_by``: one hit per article.
+GROUPS = ("article",)
+#: Facet fields computed from the date column rather than filter terms.
+_DATE_FACETS = ("year", "month")
+#: Fields with an index field of their own (exact values; ``source`` takes globs).
+_ID_FIELDS = ("doc_id", "source")
+#: Values listed per facet, most frequent first.
+MAX_FACET_VALUES = 50
+
+_BOUND = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def parse_bound(text: str | None, end: bool, name: str) -> int | None:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as the number ``YYYYMMDD`` of the
+    first day it covers (``end``: the last day), for inclusive date bounds."""
+    if text is None or str(text).strip() == "":
+        return None
+    match = _BOUND.match(str(text).strip())
+    if not match:
+        raise QueryError(f"{name} {str(text)!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = int(match.group(1)), match.group(2), match.group(3)
+    if month is not None and not 1 <= int(month) <= 12:
+        raise QueryError(f"{name} {text!r} has no month {month}; write YYYY-MM-DD")
+    if month is None:
+        return year * 10000 + (1231 if end else 101)
+    last = calendar.monthrange(year, int(month))[1]
+    if day is not None and not 1 <= int(day) <= last:
+        raise QueryError(f"{name} {text!r} has no day {day}; write YYYY-MM-DD")
+    chosen = int(day) if day is not None else (last if end else 1)
+    return year * 10000 + int(month) * 100 + chosen
+
+
+def _where_pairs(where: Mapping[str, Any] | Iterable[str] | None) -> dict[str, tuple[str, ...]]:
+    """``{field: (values...)}`` from a mapping (a value or a list of values) or from
+    ``"FIELD=VALUE"`` strings; repeated fields are ORed."""
+    out: dict[str, list[str]] = {}
+    if where is None:
+        return {}
+    items: Iterable[tuple[str, Any]]
+    if isinstance(where, Mapping):
+        items = where.items()
+    else:
+        pairs = []
+        for entry in where:
+            if not isinstance(entry, str) or "=" not in entry:
+                raise QueryError(f"filter {entry!r} is not FIELD=VALUE; write e.g. publisher=Reuters")
+            name, value = entry.split("=", 1)
+            pairs.append((name, value))
+        items = pairs
+    for name, value in items:
+        name = str(name).strip().lower()
+        values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        if not name or "=" in name:
+            raise QueryError(f"filter field {name!r} is not a field name; write e.g. publisher=Reuters")
+        for item in values:
+            if item is None or str(item).strip() == "":
+                raise QueryError(f"filter {name}= has no value; write {name}=VALUE")
+            out.setdefault(name, []).append(str(item).strip())
+    return {name: tuple(values) for name, values in out.items()}
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """Filters and date bounds, as the search asked for them."""
+
+    where: Mapping[str, tuple[str, ...]]
+    since: int | None = None
+    until: int | None = None
+
+    @property
+    def dated(self) -> bool:
+        return self.since is not None or self.until is not None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.where) or self.dated
+
+    @property
+    def _key(self) -> tuple[Any, ...]:
+        return (tuple(sorted(self.where.items())), self.since, self.until)
+
+    def allowed(self, reader: Any) -> frozenset[int] | None:
+        """The passages of one segment that pass every filter (dates aside: those are
+        read from the date column with the matches); None when nothing filters."""
+        if not self.where:
+            return None
+        return _cached(reader, ("where", self._key[0]), lambda: self._allowed(reader))
+
+    def _allowed(self, reader: Any) -> frozenset[int]:
+        passing: set[int] | None = None
+        for name, values in sorted(self.where.items(), key=lambda item: item[0]):
+            found = _matching_docs(reader, name, values)
+            passing = found if passing is None else passing & found
+            if not passing:
+                return frozenset()
+        return frozenset(passing or ())
+
+    def passing(self, reader: Any) -> frozenset[int] | None:
+        """The passages of one segment that pass the filters and the date bounds."""
+        if not self.dated:
+            return self.allowed(reader)
+        return _cached(reader, ("passing", self._key), lambda: self._dated(reader, undated=False))
+
+    def undated(self, reader: Any) -> frozenset[int]:
+        """The passages of one segment that pass the filters but have no date."""
+        return _cached(reader, ("undated", self._key[0]), lambda: self._dated(reader, undated=True))
+
+    def _dated(self, reader: Any, undated: bool) -> frozenset[int]:
+        allowed = self.allowed(reader)
+        dates = _column(reader, DATE_KEY)
+        docs: Iterable[int] = range(reader.doc_count_all()) if allowed is None else allowed
+        if dates is None:
+            return frozenset(docs) if undated else frozenset()
+        if undated:
+            return frozenset(doc for doc in docs if not dates[doc])
+        return frozenset(doc for doc in docs if dates[doc] and self.date_ok(int(dates[doc])))
+
+    def date_ok(self, number: int) -> bool:
+        if self.since is not None and number < self.since:
+            return False
+        return not (self.until is not None and number > self.until)
+
+
+def narrowing(where: Mapping[str, Any] | Iterable[str] | None, since: str | None, until: str | None) -> Narrowing:
+    """A ``Narrowing`` from the search's arguments, or ``QueryError`` naming what is wrong."""
+    lower, upper = parse_bound(since, False, "since"), parse_bound(until, True, "until")
+    if lower is not None and upper is not None and lower > upper:
+        raise QueryError(f"since {since} is after until {until}; swap them")
+    return Narrowing(_where_pairs(where), lower, upper)
+
+
+#: Segment reader -> filter -> the segment's passages that pass it. A segment never
+#: changes, and a reader of the index keeps its segments' readers between searches:
+#: the same filter on the next query costs nothing.
+_PASSING: "weakref.WeakKeyDictionary[Any, OrderedDict[Any, frozenset[int]]]" = weakref.WeakKeyDictionary()
+#: Filters and filter values remembered per segment (the least recently used go first).
+_CACHED_FILTERS = 256
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached(reader: Any, key: Any, compute: Callable[[], frozenset[int]]) -> frozenset[int]:
+    with _CACHE_LOCK:
+        cache = _PASSING.setdefault(reader, OrderedDict())
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+            return found
+    found = compute()  # outside the lock: two threads may both compute it, once
+    with _CACHE_LOCK:
+        cache[key] = found
+        while len(cache) > _CACHED_FILTERS:
+            cache.popitem(last=False)
+    return found
+
+
+def _terms(reader: Any, fieldname: str, prefix: str = "") -> Iterable[str]:
+    if fieldname not in reader.schema:
+        return []
+    return [t if isinstance(t, str) else t.decode("utf-8") for t in reader.expand_prefix(fieldname, prefix)]
+
+
+def _postings(reader: Any, fieldname: str, term: str) -> frozenset[int]:
+    """The passages of one segment whose field holds ``term`` (kept: filter and facet
+    values recur from query to query)."""
+    return _cached(reader, ("postings", fieldname, term), lambda: frozenset(_read_ids(reader, fieldname, term)))
+
+
+def _read_ids(reader: Any, fieldname: str, term: str) -> Iterable[int]:
+    ids = _whoosh.posting_ids(reader, fieldname, term)
+    if ids is not None:
+        return ids
+    if (fieldname, term) not in reader:
+        return ()
+    return reader.postings(fieldname, term).all_ids()
+
+
+def _matching_docs(reader: Any, name: str, values: Sequence[str]) -> set[int]:
+    """Local document numbers whose field ``name`` holds one of ``values``."""
+    found: set[int] = set()
+    if name in _ID_FIELDS:
+        for value in values:
+            if name == "source" and any(ch in value for ch in "*?["):
+                for term in _terms(reader, name):
+                    if fnmatch.fnmatchcase(term, value):
+                        found |= _postings(reader, name, term)
+            else:
+                found |= _postings(reader, name, value)
+        return found
+    wanted = {value.casefold() for value in values}
+    prefix = f"{name}="
+    for term in _terms(reader, FACET_FIELD, prefix):
+        if term[len(prefix):].casefold() in wanted:
+            found |= _postings(reader, FACET_FIELD, term)
+    return found
+
+
+def _column(reader: Any, name: str) -> Any:
+    values = _whoosh.column(reader, name)
+    if values is None:  # another layout: read value by value
+        if not reader.has_column(name):
+            return None
+        values = reader.column_reader(name)
+    return values
+
+
+@dataclass(frozen=True)
+class Arranged:
+    """One page of a full result list: ``(score, docnum, also)`` per hit (``also``:
+    the docnums of the article's other matching passages when grouping, else
+    None), the count of all matches (articles when grouping), of those left out
+    for want of a date, and the facet counts."""
+
+    page: list[tuple[float, int, list[int] | None]]
+    total: int
+    undated: int
+    facets: dict[str, list[tuple[str, int]]]
+
+
+def arrange(
+    reading: Any,
+    scored: Sequence[tuple[Any, int, Mapping[int, float]]],
+    narrow: Narrowing,
+    *,
+    sort: str,
+    group_by: str | None,
+    facets: Sequence[str],
+    offset: int,
+    limit: int,
+    text_terms: set[str] = frozenset(),  # type: ignore[assignment]
+) -> Arranged:
+    """Narrow, count, order and page ``scored``: ``(segment reader, docnum offset,
+    {local docnum: score})`` for every segment, every match of the query in it.
+    By relevance, passages holding one of ``text_terms`` in their own text come
+    before those that match only through their article's title."""
+    rows: list[tuple[Any, ...]] = []
+    undated = 0
+    for reader, base, scores in scored:
+        if not scores:
+            continue
+        # Title-only matches sink below every passage with a word of its own.
+        own = own_text(reader, scores, text_terms, every=True) if text_terms and sort == "relevance" else None
+        allowed = narrow.passing(reader)
+        if narrow.dated:
+            undated += _overlap(scores.keys(), narrow.undated(reader))
+        dates, texts, articles = _column(reader, DATE_KEY), _column(reader, TEXT_KEY), _column(reader, ARTICLE_KEY)
+        docs = scores if allowed is None else [doc for doc in scores if doc in allowed]
+        # (order, order, -score, docnum: the sort key) then what the rest reads (see _ROW).
+        if sort == "relevance":
+            rows += [
+                (0 if own is None or doc in own else 1, 0, -scores[doc], base + doc, scores[doc],
+                 dates[doc] if dates is not None else 0, texts[doc] if texts is not None else 0,
+                 articles[doc] if articles is not None else 0, reader, doc)
+                for doc in docs
+            ]
+        else:
+            sign = 1 if sort == "date" else -1
+            for doc in docs:
+                day = dates[doc] if dates is not None else 0
+                rows.append((0 if day else 1, sign * day, -scores[doc], base + doc, scores[doc], day,
+                             texts[doc] if texts is not None else 0, articles[doc] if articles is not None else 0, reader, doc))
+    rows.sort(key=_SORT_KEY)
+    groups: dict[int, list[int]] | None = None
+    if group_by == "article":
+        groups = {}
+        for row in rows:
+            groups.setdefault(row[_ARTICLE] or -1 - row[_DOCNUM], []).append(row[_DOCNUM])
+    facet_counts = _facets(facets, rows, groups is not None)
+    # One passage per text (copies of a paragraph are one hit), then one per article.
+    seen_texts: set[int] = set()
+    seen_articles: set[int] = set()
+    ordered: list[tuple[float, int, list[int] | None]] = []
+    for row in rows:
+        docnum = row[_DOCNUM]
+        text = row[_TEXT] or -1 - docnum
+        if text in seen_texts:
+            continue
+        seen_texts.add(text)
+        if groups is not None:
+            article = row[_ARTICLE] or -1 - docnum
+            if article in seen_articles:
+                continue
+            seen_articles.add(article)
+            ordered.append((row[_SCORE], docnum, [d for d in groups[article] if d != docnum]))
+        else:
+            ordered.append((row[_SCORE], docnum, None))
+        if len(ordered) == offset + limit:
+            break
+    total = len(groups) if groups is not None else len(rows)
+    return Arranged(ordered[offset : offset + limit], total, undated, facet_counts)
+
+
+#: A row of ``arrange``: four sort keys (tier or undated last; date; -score; docnum,
+#: unique: the rest is never compared), then these fields.
+_DOCNUM, _SCORE, _DAY, _TEXT, _ARTICLE, _READER, _DOC = 3, 4, 5, 6, 7, 8, 9
+_SORT_KEY = operator.itemgetter(0, 1, 2, 3)
+
+
+def _overlap(a: Iterable[int], b: frozenset[int]) -> int:
+    return sum(1 for item in a if item in b)
+
+
+def own_text(reader: Any, docnums: Iterable[int], terms: set[str], every: bool = False) -> set[int]:
+    """Those of ``docnums`` (of ``reader``) whose own passage text holds one of the
+    stems ``terms``. ``every``: ``docnums`` is most of the matches, so each word's
+    postings are read whole rather than skipped through."""
+    wanted = sorted(docnums)
+    found: set[int] = set()
+    for term in sorted(terms):
+        if len(found) == len(wanted):
+            break
+        if ("text", term) not in reader:
+            continue
+        if every:
+            found.update(doc for doc in _read_ids(reader, "text", term) if doc in docnums)
+            continue
+        matcher = reader.postings("text", term)
+        for doc in wanted:
+            if doc in found:
+                continue
+            if not matcher.is_active():
+                break
+            if matcher.id() < doc:
+                matcher.skip_to(doc)
+            if matcher.is_active() and matcher.id() == doc:
+                found.add(doc)
+    return found
+
+
+def _facets(names: Sequence[str], rows: Sequence[tuple[Any, ...]], by_article: bool) -> dict[str, list[tuple[str, int]]]:
+    """``{name: [(value, count)]}`` over ``rows``, most frequent first: passages, or
+    articles when ``by_article``."""
+    out = {}
+    segments: dict[int, tuple[Any, dict[int, int]]] | None = None
+    for name in names:
+        counted: dict[str, Any] = {}
+        if name in _DATE_FACETS:
+            cut = 10000 if name == "year" else 100
+            if by_article:
+                for row in rows:
+                    if row[_DAY]:
+                        counted.setdefault(row[_DAY] // cut, set()).add(row[_ARTICLE] or -1 - row[_DOCNUM])
+            else:
+                counted = Counter(row[_DAY] // cut for row in rows if row[_DAY])
+            counted = {(str(k) if cut == 10000 else f"{k // 100}-{k % 100:02d}"): v for k, v in counted.items()}
+        else:
+            if segments is None:  # each segment's matches: local docnum -> article (or 0)
+                segments = {}
+                for row in rows:
+                    segments.setdefault(id(row[_READER]), (row[_READER], {}))[1][row[_DOC]] = row[_ARTICLE] or -1 - row[_DOCNUM]
+            fieldname, prefix = (name, "") if name in _ID_FIELDS else (FACET_FIELD, f"{name}=")
+            for reader, local in segments.values():
+                for term in _terms(reader, fieldname, prefix):
+                    posted = _postings(reader, fieldname, term)
+                    small, large = (posted, local) if len(posted) < len(local) else (local, posted)
+                    hit = [doc for doc in small if doc in large]
+                    if not hit:
+                        continue
+                    value = term[len(prefix):]
+                    if by_article:
+                        counted.setdefault(value, set()).update(local[doc] for doc in hit)
+                    else:
+                        counted[value] = counted.get(value, 0) + len(hit)
+        sizes = ((value, count if isinstance(count, int) else len(count)) for value, count in counted.items())
+        out[name] = sorted(sizes, key=lambda item: (-item[1], item[0]))[:MAX_FACET_VALUES]
+    return out
