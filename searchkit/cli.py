@@ -3,7 +3,8 @@
 Every command shares the same spelling of the same option (``--index``,
 ``--corpus``, ``--limit``, ``--format``). Errors from the library become one line
 on stderr and a non-zero exit code: 1 for an error, 2 for a usage mistake, 3 when
-indexing skipped some files, 4 when ``check`` finds the index out of step with its corpus.
+indexing skipped some files, 4 when ``check`` finds the index out of step with its corpus,
+5 when ``verify`` does not find a quote as written.
 """
 
 from __future__ import annotations
@@ -554,7 +555,7 @@ def serve_command(index_dir: Path, corpus_dir: Path, host: str, port: int) -> No
 @corpus_option
 @handle_errors
 def mcp_command(index_dir: Path, corpus_dir: Path) -> None:
-    """Run an MCP server over stdio with the tools search and show_passage, for AI
+    """Run an MCP server over stdio with the tools search, show_passage and verify_quote, for AI
     assistants. Builds the index from --corpus first if there is none.
     Needs: pip install 'searchkit-passages[mcp]'.
 
@@ -563,7 +564,7 @@ def mcp_command(index_dir: Path, corpus_dir: Path) -> None:
       searchkit mcp --index /path/to/index
     """
     mcp_server = _load_extra("mcp_server", "mcp")
-    mcp_server.run(ensure_index(index_dir, corpus_dir))
+    mcp_server.run(ensure_index(index_dir, corpus_dir), corpus_dir if corpus_dir.is_dir() else None)
 
 
 def print_evaluation(report: Any, fmt: str, per_query: bool) -> None:
@@ -644,6 +645,134 @@ def eval_command(collection: Path | None, split: str, queries_file: Path | None,
     if run_file is not None:
         write_run(report, run_file)
     print_evaluation(report, fmt, per_query)
+
+
+# --- verify and kwic: checking quotes against the sources ---------------------------
+
+EXIT_UNVERIFIED = 5  # verify: a quote is not in the archive as written (only close matches, or none)
+
+
+def _read_text(path: str, what: str) -> str:
+    """A UTF-8 file's text ("-" for stdin) for a command's input file."""
+    try:
+        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QueryError(f"cannot read {what} file {path} ({exc}); pass a UTF-8 text file or -") from None
+
+
+def print_verified(result: Any, colour: bool) -> None:
+    from .quotes import CLOSE
+
+    if not result.matches:
+        click.echo(f"not found: no passage holds {result.quote!r} or anything close to it")
+    for m in result.matches:
+        kind = f"{m.match} (similarity {m.similarity:.3f})" if m.match == CLOSE else m.match
+        click.echo(click.style(kind, bold=True) if colour else kind)
+        click.echo(f"   {m.citation}")
+        click.echo(f"   passage {', '.join(m.passage_ids) or '(none: outside the passages)'}")
+        click.echo(f"   {' '.join((m.marked() if m.differences else m.text).split())}")
+    click.echo("")
+
+
+@main.command("verify")
+@click.argument("quote", required=False)
+@click.option("--quotes", "quotes_file", metavar="FILE",
+              help='Many quotes: one per line, or JSON lines with a "quote" key; "-" reads stdin.')
+@click.option("--source", metavar="PATH", help="Look only in this source file (as citations name it).")
+@index_option
+@corpus_option
+@click.option("--limit", "-n", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many matches to print per quote.")
+@format_option(("text", "json"))
+@handle_errors
+def verify_command(quote: str | None, quotes_file: str | None, source: str | None, index_dir: Path,
+                   corpus_dir: Path, limit: int, fmt: str) -> None:
+    """Is QUOTE in the archive, and where? Prints each match with its exact offsets
+    in the source text and its citation: exact, normalised (differs only in quote
+    marks, dashes, white space, case or ellipsis) or close (similarity, and the
+    differing words shown as [source → quote]).
+
+    Exits 0 when every quote is found exact or normalised, 5 otherwise. Sources are
+    re-read from --corpus (when it is there) so a quote may span passages.
+
+    \b
+    Examples:
+      searchkit verify "Senate Resolution 211 follows a bipartisan measure"
+      searchkit verify --quotes quotes.txt --format json
+    """
+    from .quotes import read_quotes, verify
+
+    if (quote is None) == (quotes_file is None):
+        raise click.UsageError("give a QUOTE or --quotes FILE (not both)")
+    quotes = read_quotes(_read_text(quotes_file, "quotes")) if quotes_file else [quote or ""]
+    ix = ensure_index(index_dir, corpus_dir)
+    corpus = corpus_dir if corpus_dir.is_dir() else None
+    colour = _is_tty(sys.stdout)
+    found = True
+    with Searcher(ix, close_index=True) as searcher:
+        for number, text in enumerate(quotes, 1):
+            result = verify(text, index=searcher, corpus=corpus, source=source, limit=limit)
+            found = found and result.found
+            if fmt == "json":
+                click.echo(_dumps(result.to_dict()))
+            else:
+                if quotes_file:
+                    click.echo(f"== {number}: {text}")
+                print_verified(result, colour)
+    if not found:
+        sys.exit(EXIT_UNVERIFIED)
+
+
+def print_concordance(concordance: Any, fmt: str, width: int) -> None:
+    if fmt == "jsonl":
+        for o in concordance:
+            click.echo(_dumps(o.to_dict()))
+        return
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        fields = ("source", "doc_id", "passage_id", "start", "end", "left", "match", "right", "citation")
+        writer.writerow(fields)
+        for o in concordance:
+            writer.writerow([getattr(o, f) for f in fields])
+        return
+    colour = _is_tty(sys.stdout)
+    for o in concordance:
+        match = click.style(o.match, fg="yellow", bold=True) if colour else f"[{o.match}]"
+        # The context keeps its own white space around the match: no padding is added.
+        click.echo(f"{o.left:>{width}}{match}{o.right:<{width}}  {o.source} chars {o.start}-{o.end}")
+    how = "as written" if concordance.exact else "all forms"
+    shown = f"; showing {len(concordance)}" if len(concordance) < concordance.total else ""
+    click.echo(f"{concordance.total} occurrence(s) of {concordance.term!r} ({how}){shown}")
+
+
+@main.command("kwic")
+@click.argument("term")
+@index_option
+@click.option("--exact", is_flag=True, help="The words as written (any case), not all their forms.")
+@click.option("--width", type=click.IntRange(0, 1000), default=40, show_default=True,
+              help="Characters of context on each side.")
+@click.option("--sort", type=click.Choice(["source", "left", "right"]), default="source", show_default=True,
+              help="Order: by source file and offset, or by the words to the left or right.")
+@click.option("--limit", "-n", type=click.IntRange(1, None), default=None,
+              help="Print only the first N occurrences (the count says how many there are).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "jsonl"]), default="text", show_default=True,
+              help="Output format: text for people, csv for spreadsheets, jsonl for programs.")
+@handle_errors
+def kwic_command(term: str, index_dir: Path, exact: bool, width: int, sort: str, limit: int | None, fmt: str) -> None:
+    """A concordance of TERM (a word, name or phrase): every occurrence in the
+    indexed passages with the words around it, its offsets in the source text and
+    its citation. All forms of the words by default ("condemn" finds "condemned").
+
+    \b
+    Examples:
+      searchkit kwic condemn --sort left
+      searchkit kwic "human rights" --exact --format csv > rights.csv
+    """
+    from .concordance import kwic
+
+    print_concordance(kwic(term, index=index_dir, exact=exact, width=width, sort=sort, limit=limit), fmt, width)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,4 @@
-"""Offer an index to AI assistants as an MCP server over stdio: tools ``search`` and ``show_passage``.
+"""Offer an index to AI assistants as an MCP server over stdio: tools ``search``, ``show_passage`` and ``verify_quote``.
 
 Needs the ``mcp`` extra (the official MCP Python SDK, 2.x). ``searchkit mcp --index DIR``
 runs it; an assistant's MCP configuration starts that command. Both tools return
@@ -35,8 +35,9 @@ INSTRUCTIONS = (
 )
 
 
-def create_server(index: Index | Searcher | str | os.PathLike[str]) -> MCPServer:
-    """The MCP server for ``index`` (an open ``Index``, a ``Searcher`` or a folder)."""
+def create_server(index: Index | Searcher | str | os.PathLike[str], corpus: str | os.PathLike[str] | None = None) -> MCPServer:
+    """The MCP server for ``index`` (an open ``Index``, a ``Searcher`` or a folder);
+    ``verify_quote`` re-reads sources from ``corpus`` when given."""
     searcher = open_searcher(index)
     server = MCPServer("searchkit", instructions=INSTRUCTIONS, version=__version__)
     # Both tools only read the index on this machine: clients may call them without asking.
@@ -87,9 +88,27 @@ def create_server(index: Index | Searcher | str | os.PathLike[str]) -> MCPServer
         except SearchkitError as exc:
             raise ToolError(str(exc)) from None
 
+    @server.tool(annotations=read_only)
+    def verify_quote(quote: str, source: str | None = None, limit: int = 5) -> dict[str, Any]:
+        """Check a quote against the archive: is it there word for word (exact), differing
+        only in quote marks, dashes, spacing, case or ellipsis (normalised), or only
+        nearly (close: similarity and the differing words)? Each match has its source
+        text offsets and citation; found is true for an exact or normalised match.
+
+        source: look only in this source file (as citations name it).
+        limit: how many matches to return (1 to 50).
+        """
+        from .quotes import verify
+
+        try:
+            check_limit(limit, MCP_LIMITS)
+            return verify(quote, index=searcher, corpus=corpus, source=source, limit=limit).to_dict()
+        except SearchkitError as exc:
+            raise ToolError(str(exc)) from None
+
     return server
 
 
-def run(index: Index | Searcher | str | os.PathLike[str]) -> None:
+def run(index: Index | Searcher | str | os.PathLike[str], corpus: str | os.PathLike[str] | None = None) -> None:
     """Serve ``index`` over stdio until the client closes the connection."""
-    create_server(index).run("stdio")
+    create_server(index, corpus).run("stdio")

@@ -5,6 +5,8 @@
     GET /passages/{passage_id}         one passage with its neighbours and citation
     GET /passages/{passage_id}/similar the passages most like it (the same options as /search)
     GET /passages/{passage_id}/source  the source article, the cited passage highlighted in place
+    GET /verify?quote=&source=&limit=  is a quote in the archive, and where (``searchkit verify --format json``)
+    GET /kwic?term=&exact=&width=&sort=&limit=   every occurrence of a term in context (``searchkit kwic``)
     GET /health                        liveness and the number of passages
     GET /openapi.json                  the OpenAPI 3.1 description of the above
 
@@ -185,6 +187,29 @@ def create_app(
         )
         return _source_page(cited.title or cited.source, body)
 
+    def verify(request: Request) -> Response:
+        from .quotes import verify as verify_quote
+
+        params = request.query_params
+        quote, limit = params.get("quote", ""), _limit(params.get("limit"))
+        check_query(quote, limit, SERVER_LIMITS)
+        result = verify_quote(quote, index=searcher, corpus=corpus_path, source=params.get("source") or None, limit=limit)
+        return JSONResponse(result.to_dict())
+
+    def concordance(request: Request) -> Response:
+        from .concordance import DEFAULT_WIDTH, kwic
+
+        params = request.query_params
+        term, limit = params.get("term", ""), _limit(params.get("limit"))
+        check_query(term, limit, SERVER_LIMITS)
+        try:
+            width = int(params.get("width") or DEFAULT_WIDTH)
+        except ValueError:
+            raise QueryError(f"width must be a whole number, not {params.get('width')!r}") from None
+        result = kwic(term, index=searcher, exact=_flag(params.get("exact")), width=width,
+                      sort=params.get("sort") or "source", limit=limit)
+        return JSONResponse(result.to_dict())
+
     def health(request: Request) -> Response:
         try:
             passages = searcher.index.passage_count()
@@ -223,6 +248,8 @@ def create_app(
         Route("/passages/{passage_id}/similar", similar, methods=["GET"]),
         Route("/passages/{passage_id}", passage, methods=["GET"]),
         Route("/passages/{passage_id}/source", source, methods=["GET"]),
+        Route("/verify", verify, methods=["GET"]),
+        Route("/kwic", concordance, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         Route("/openapi.json", spec, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -287,6 +314,17 @@ _ERRORS = {
                                    "or the index cannot be read (removed, or not a searchkit index). Retry later."),
             "headers": {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": _INT}}},
 }
+
+
+def _text_param(name: str, description: str) -> dict[str, Any]:
+    """A required text parameter, as long as a query may be."""
+    return {"name": name, "in": "query", "required": True, "description": description,
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS}}
+
+
+def _limit_param(description: str) -> dict[str, Any]:
+    return {"name": "limit", "in": "query", "description": description,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10}}
 
 
 _DATE_BOUND = r"^\d{4}(-\d{2}(-\d{2})?)?$"
@@ -376,6 +414,34 @@ def openapi() -> dict[str, Any]:
                               "404": {"description": "No such passage, or the source file is missing.",
                                       "content": {"text/html": {"schema": _STR}}}},
             }},
+            "/verify": {"get": {
+                "summary": "Is a quote in the archive, and where?",
+                "operationId": "verify_quote",
+                "parameters": [
+                    _text_param("quote", "The quote, as written in the story."),
+                    {"name": "source", "in": "query", "schema": _STR,
+                     "description": "Look only in this source file (as citations name it)."},
+                    _limit_param("How many matches to return."),
+                ],
+                "responses": {"200": _json(_ref("VerifyResult"), "Exact and normalised matches first; close ones "
+                                           "only when the quote is not found as written. found is true when "
+                                           "an exact or normalised match exists."), **_ERRORS},
+            }},
+            "/kwic": {"get": {
+                "summary": "A concordance: every occurrence of a word, name or phrase, in context",
+                "operationId": "kwic",
+                "parameters": [
+                    _text_param("term", "A word, name or phrase."),
+                    {"name": "exact", "in": "query", "schema": {"type": "boolean", "default": False},
+                     "description": "The words as written (any case), not all their forms."},
+                    {"name": "width", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000, "default": 40},
+                     "description": "Characters of context on each side."},
+                    {"name": "sort", "in": "query", "schema": {"enum": ["source", "left", "right"], "default": "source"},
+                     "description": "By source and offset, or by the words to the left or right."},
+                    _limit_param("How many occurrences to return (total counts them all)."),
+                ],
+                "responses": {"200": _json(_ref("Concordance"), "The occurrences, sorted."), **_ERRORS},
+            }},
             "/health": {"get": {
                 "summary": "Liveness",
                 "operationId": "health",
@@ -415,6 +481,31 @@ def openapi() -> dict[str, Any]:
                 "previous": {"oneOf": [_ref("Passage"), {"type": "null"}]},
                 "next": {"oneOf": [_ref("Passage"), {"type": "null"}]},
                 "citation": _ref("Citation"),
+            }),
+            "QuoteMatch": _obj({
+                "match": {"enum": ["exact", "normalised", "close"]},
+                "similarity": {"type": "number", "minimum": 0, "maximum": 1},
+                "source": _STR, "doc_id": _STR, "start": _INT, "end": _INT,
+                "text": {"type": "string", "description": "The source text at start:end."},
+                "title": _STR,
+                "passage_ids": {"type": "array", "items": _STR, "description": "The passages the match lies in."},
+                "citation": _STR,
+                "differences": {"type": "array", "items": _obj({
+                    "source_words": _STR, "quote_words": _STR, "start": _INT, "end": _INT})},
+                "metadata": _META,
+            }),
+            "VerifyResult": _obj({
+                "quote": _STR, "found": {"type": "boolean"},
+                "best": {"enum": ["exact", "normalised", "close", "none"]},
+                "matches": {"type": "array", "items": _ref("QuoteMatch")},
+            }),
+            "Occurrence": _obj({
+                "source": _STR, "doc_id": _STR, "passage_id": _STR, "start": _INT, "end": _INT,
+                "left": _STR, "match": _STR, "right": _STR, "title": _STR, "citation": _STR, "metadata": _META,
+            }),
+            "Concordance": _obj({
+                "term": _STR, "exact": {"type": "boolean"}, "total": _INT,
+                "occurrences": {"type": "array", "items": _ref("Occurrence")},
             }),
             "Health": _obj({"status": _STR, "version": _STR, "passages": _INT}, ["status", "version"]),
             "Error": _obj({"error": _STR}),

@@ -63,3 +63,31 @@ def wait_until_up(url: str, seconds: float = 30.0) -> None:
             pass
         time.sleep(0.1)
     raise AssertionError(f"{url} did not answer within {seconds} s")
+
+
+@contextmanager
+def api(index: Any, corpus: Any) -> Iterator[Any]:
+    """The HTTP API of ``index`` served live, as ``call(path, **params) -> (status, JSON)``;
+    the test is skipped without the server extra."""
+    import urllib.parse
+
+    import pytest
+
+    pytest.importorskip("starlette")
+    pytest.importorskip("uvicorn")
+    from searchkit.server import create_app
+
+    with live_server(create_app(index, corpus)) as base:
+        yield lambda path, **params: get_json(base + path + "?" + urllib.parse.urlencode(params))
+
+
+def schema_validator(name: str) -> Any:
+    """A validator of the OpenAPI component schema ``name`` (skips the test without jsonschema)."""
+    import pytest
+
+    jsonschema = pytest.importorskip("jsonschema")
+
+    from searchkit.server import openapi
+
+    spec = openapi()
+    return jsonschema.Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": spec["components"]})

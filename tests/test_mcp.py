@@ -47,7 +47,7 @@ def test_search_and_show_passage_over_stdio(built: Path, corpus: Path) -> None:
         ("show_passage", {"passage_id": "0000000000000000"}),
         ("search", {"query": "   "}),
     )
-    assert set(tools) == {"search", "show_passage"}
+    assert set(tools) == {"search", "show_passage", "verify_quote"}
 
     assert not found.is_error
     data = found.structured_content
@@ -80,6 +80,22 @@ def test_mcp_without_the_extra_names_the_install(built: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, input="")
     assert result.returncode == 1 and result.stdout == ""
     assert "pip install 'searchkit-passages[mcp]'" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_verify_quote_over_stdio(built: Path) -> None:
+    from searchkit.quotes import verify
+
+    quote = "Introduced by senators Pat Toomey (R–PA)"
+    _, (found, close, empty) = run_calls(
+        built,
+        ("verify_quote", {"quote": quote}),
+        ("verify_quote", {"quote": "Senate Resolution 212 follows a bipartisan measure"}),
+        ("verify_quote", {"quote": " "}),
+    )
+    assert not found.is_error and found.structured_content == verify(quote, index=built, limit=5).to_dict()
+    assert found.structured_content["best"] == "normalised"
+    assert close.structured_content["best"] == "close" and not close.structured_content["found"]
+    assert empty.is_error and "empty" in empty.content[0].text
 
 
 def test_search_takes_the_filters_of_the_cli(built: Path) -> None:

@@ -473,6 +473,37 @@ class Searcher:
         """Spans of ``text`` whose words stem to one of ``terms``."""
         return highlight_all([text], terms, self.settings.analyzer_name)[0]
 
+    # --- every passage, not the best (verify, kwic) -------------------------------
+
+    def passages_of(self, doc_id: str, source: str | None = None) -> list[Passage]:
+        """Every passage of one article (of ``source`` too, when given), in order."""
+        with not_the_query(self.index.path):
+            with self._readings.held() as reading:
+                found = [passage_from_fields(f) for f in reading.whoosh().documents(doc_id=doc_id)]
+        return sorted((p for p in found if source is None or p.source == source), key=lambda p: p.ordinal)
+
+    def passages_with(self, stems: Sequence[str], *, rarest: int | None = None) -> list[Passage]:
+        """Every passage whose text holds all of ``stems`` (analysed words, as
+        ``analysis.analyzer`` makes them), in index order; no two alike are merged.
+
+        ``rarest`` reads only that many of the least frequent stems' postings: a
+        common word's list is long and adds little (the caller checks the text)."""
+        wanted = list(dict.fromkeys(stems))
+        if not wanted:
+            return []
+        with not_the_query(self.index.path):
+            with self._readings.held() as reading:
+                wanted.sort(key=lambda s: reading.doc_frequency("text", s))
+                docnums: set[int] | None = None
+                for stem in wanted[:rarest] if rarest else wanted:
+                    if reading.doc_frequency("text", stem) == 0:
+                        return []
+                    ids = set(reading.reader().postings("text", stem).all_ids())
+                    docnums = ids if docnums is None else docnums & ids
+                    if not docnums:
+                        return []
+                return [passage_from_fields(reading.stored_fields(d)) for d in sorted(docnums or ())]
+
 
 def _copies(reading: Reading, key: int) -> int:
     """How many passages of the index have the text with text key ``key``."""
