@@ -171,7 +171,7 @@ class PossessiveFilter(Filter):
             text = token.text.replace("’", "'")
             if text.endswith("'s") or text.endswith("s'"):
                 text = text[:-2] if text.endswith("'s") else text[:-1]
-            token.text = text.strip("'.") or text
+            token.text = _undotted(text.strip("'.") or text)
             yield token
 
 
@@ -198,12 +198,21 @@ class StemmingFilter(Filter):
             yield token
 
 
+#: Letters with dots between them: "U.S", "e.g" (the tokenizer leaves the last dot out).
+_DOTTED = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
+
+
+def _undotted(text: str) -> str:
+    """A dotted acronym without its dots ("u.s" → "us"), so "U.S." finds "US"."""
+    return text.replace(".", "") if "." in text and _DOTTED.fullmatch(text) else text
+
+
 def normalise(text: str) -> str:
     """What ``LowercaseFilter`` then ``PossessiveFilter`` make of one token."""
     text = text.lower().replace("’", "'")
     if text.endswith("'s") or text.endswith("s'"):
         text = text[:-2] if text.endswith("'s") else text[:-1]
-    return text.strip("'.") or text
+    return _undotted(text.strip("'.") or text)
 
 
 class EnglishFilter(StemmingFilter):

@@ -27,6 +27,7 @@ from . import __version__
 from .errors import QueryError, SearchkitError, exit_code
 from .index import LOCK_TIMEOUT, SETTINGS_FILE, build_index, ensure_index
 from .models import Hit, IndexReport, PassageContext, SearchResults
+from .settings import Settings
 from .search import Searcher, parse_queries
 
 EXIT_ERROR = 1
@@ -336,19 +337,29 @@ def main() -> None:
 @click.option("--rebuild", is_flag=True, help="Start from an empty index (after changing settings).")
 @lock_timeout_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--set", "changes", multiple=True, metavar="NAME=VALUE",
+              help="Build with a setting changed, e.g. --set fold_accents=true (repeatable; with --rebuild "
+                   "for an index built otherwise).")
 @format_option(("text", "json"))
 @handle_errors
-def index_command(corpus_dir: Path, index_dir: Path, rebuild: bool, lock_timeout: float, quiet: bool, fmt: str) -> None:
+def index_command(corpus_dir: Path, index_dir: Path, rebuild: bool, lock_timeout: float, quiet: bool,
+                  changes: tuple[str, ...], fmt: str) -> None:
     """Build the index, or update it: new and changed files are indexed, deleted
-    ones removed, unchanged ones left alone.
+    ones removed, unchanged ones left alone. The settings it was built with are
+    recorded in it; searches use them.
 
     \b
-    Example:
+    Examples:
       searchkit index --corpus corpus --index index
+      searchkit index --rebuild --set fold_accents=true
     """
     bar = ProgressBar(sys.stderr) if not quiet and _is_tty(sys.stderr) else None
     try:
-        report = build_index(corpus_dir, index_dir, rebuild=rebuild, lock_timeout=lock_timeout, progress=bar)
+        try:
+            settings = Settings.from_changes(changes) if changes else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--set") from None
+        report = build_index(corpus_dir, index_dir, settings, rebuild=rebuild, lock_timeout=lock_timeout, progress=bar)
     finally:
         if bar:
             bar.close()

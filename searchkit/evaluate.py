@@ -382,32 +382,11 @@ def evaluate(
 
 
 def settings_with(changes: Iterable[str], base: Settings | None = None) -> Settings:
-    """``base`` (default: the defaults) with ``NAME=VALUE`` changes, each value read
-    as the type of the setting it changes."""
-    base = base or Settings()
-    current = vars(base)
-    updates: dict[str, Any] = {}
-    for change in changes:
-        name, sep, value = change.partition("=")
-        name = name.strip().replace("-", "_")
-        if not sep or name not in current:
-            raise EvaluationError(
-                f"cannot read the setting {change!r}; write NAME=VALUE with NAME one of {', '.join(current)}"
-            )
-        kind = type(current[name])
-        try:
-            if kind is bool:
-                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ValueError(value)
-                updates[name] = value.lower() in ("true", "1", "yes")
-            else:
-                updates[name] = kind(value)
-        except ValueError:
-            raise EvaluationError(f"the setting {name} takes a {kind.__name__}, not {value!r}") from None
+    """``Settings.from_changes``, its mistakes as ``EvaluationError``."""
     try:
-        return base.with_changes(**updates)
+        return Settings.from_changes(changes, base)
     except ValueError as exc:
-        raise EvaluationError(f"{exc}; change the --set value") from None
+        raise EvaluationError(str(exc)) from None
 
 
 def write_run(report: EvalReport, path: str | os.PathLike[str], tag: str = "searchkit") -> None:

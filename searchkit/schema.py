@@ -25,7 +25,8 @@ __all__ = [
 ]
 
 # 4: the kind field (issue 17: captions are passages of their own)
-# 5: filter values, date and article columns (issue 18: filters, facets, grouping, dates)
+# 5: filter values, date and article columns (issue 18: filters, facets, grouping, dates);
+#    dotted acronyms indexed without their dots ("U.S." as "us", issue 17)
 SCHEMA_VERSION = 5
 
 #: Fields a query in syntax mode may name.

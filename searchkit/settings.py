@@ -8,7 +8,7 @@ Query-time settings (ranking) can change from one search to the next.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from typing import Any, Iterable
 
 from .errors import QueryError
 
@@ -96,6 +96,33 @@ class Settings:
 
     def with_changes(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
+
+    @classmethod
+    def from_changes(cls, changes: Iterable[str], base: "Settings | None" = None) -> "Settings":
+        """``base`` (default: the defaults) with ``NAME=VALUE`` changes (``--set``), each
+        value read as the type of the setting it changes; ``ValueError`` says what is wrong."""
+        base = base or cls()
+        current = vars(base)
+        updates: dict[str, Any] = {}
+        for change in changes:
+            name, sep, value = change.partition("=")
+            name = name.strip().replace("-", "_")
+            if not sep or name not in current:
+                raise ValueError(f"cannot read the setting {change!r}; write NAME=VALUE with NAME one of {', '.join(current)}")
+            kind = type(current[name])
+            if kind is bool:
+                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(f"the setting {name} takes true or false, not {value!r}")
+                updates[name] = value.lower() in ("true", "1", "yes")
+            else:
+                try:
+                    updates[name] = kind(value)
+                except ValueError:
+                    raise ValueError(f"the setting {name} takes a {kind.__name__}, not {value!r}") from None
+        try:
+            return base.with_changes(**updates)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; change the --set value") from None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Settings":

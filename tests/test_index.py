@@ -313,3 +313,40 @@ def test_manifest_entries_read_back_as_written() -> None:
     assert _manifest_files(data) == entries
     assert _manifest_files({"files": {s: e.as_dict() for s, e in entries.items()}}) == entries
     assert _Entry.of({"digest": "d"}) == _Entry("d", -1, -1, "", (), ())  # an older entry with fields missing
+
+
+def test_dotted_acronyms_meet_their_plain_spelling(tmp_path: Path) -> None:
+    corpus = tmp_path / "c"
+    write(corpus, "a.txt", "Washington\n\nThe U.S. State Department said it would respond on Monday.")
+    write(corpus, "b.txt", "Moscow\n\nThe US embassy in Moscow was closed for the holiday, officials said.")
+    write(corpus, "c.txt", "Brussels\n\nThe E.U. summit ended without a deal on fishing quotas.")
+    index = tmp_path / "ix"
+    searchkit.build_index(corpus, index, settings=searchkit.Settings(min_chars=20))
+    with searchkit.Searcher(index) as searcher:
+        for query in ("US", "U.S.", "u.s"):
+            hits = searcher.search(query).hits
+            assert {h.source for h in hits} == {"a.txt", "b.txt"}, query
+            assert {h.text[a:b] for h in hits for a, b in h.highlights} == {"U.S", "US"}
+        assert [h.source for h in searcher.search("EU summit").hits][:1] == ["c.txt"]
+        # "us" the pronoun, typed in lower case among other words, stays a stop word.
+        assert searcher.search("tell us about the embassy").hits[0].source == "b.txt"
+
+
+def test_index_takes_index_time_settings_on_the_command_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from searchkit.cli import main
+
+    corpus = tmp_path / "c"
+    write(corpus, "a.txt", "Zürich\n\nThe café in Zürich serves crème brûlée to naïve tourists every day.")
+    index = tmp_path / "ix"
+    runner = CliRunner()
+    built = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(index), "--set", "fold_accents=true", "-q"])
+    assert built.exit_code == 0, built.output
+    assert json.loads((index / SETTINGS_FILE).read_text(encoding="utf-8"))["settings"]["fold_accents"] is True
+    (hit,) = searchkit.search("zurich cafe", index=index).hits
+    assert hit.matched == {}  # folded at index time, not a spelling variant
+    bad = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(index), "--set", "fold=yes"])
+    assert bad.exit_code == 2 and "cannot read the setting 'fold=yes'" in bad.output
+    other = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(index), "--set", "min_chars=20"])
+    assert other.exit_code == 1 and "--rebuild" in other.output
