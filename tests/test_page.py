@@ -141,6 +141,13 @@ ARTICLES = [
     ("g2.txt", "The Guardian", "Di Evans", None, None, 2),
 ]
 
+CAPTION = "The first tram leaves Bath Spa station on Thursday morning."
+TRAM = f"""<!doctype html><html><head><title>Tram line opens in Bath</title></head><body><article>
+<h1>Tram line opens in Bath</h1><figure><img src="t.jpg"><figcaption>{CAPTION}</figcaption></figure>
+<p>The first tram line in Bath for ninety years opened on Thursday, carrying more than two thousand passengers.</p>
+<p>The line runs from the railway station to the university and cost one hundred and twenty million pounds.</p>
+</article></body></html>"""
+
 
 @pytest.fixture(scope="module")
 def newsroom(tmp_path_factory: pytest.TempPathFactory):
@@ -162,6 +169,7 @@ def newsroom(tmp_path_factory: pytest.TempPathFactory):
         meta.update({k: v for k, v in (("date", date), ("url", url)) if v})
         lines.append(json.dumps(meta))
     write(root / "corpus", "metadata.jsonl", "\n".join(lines) + "\n")
+    write(root / "corpus", "tram.html", TRAM)
     searchkit.build_index(root / "corpus", root / "index")
     with live_server(create_app(root / "index", root / "corpus")) as base:
         yield base
@@ -307,6 +315,28 @@ def test_similar_passages_in_the_same_list(browser, newsroom: str) -> None:
     wait_for_hits(browser, expected)
     assert passage_id not in shown(browser)
     assert f"similar={passage_id}" in browser.current_url
-    assert f"like passage {passage_id}" in browser.find_element(By.ID, "status").text
+    cited = api(newsroom, f"/passages/{passage_id}")["passage"]
+    like = f"like passage {cited['ordinal'] + 1} of “{cited['title']}”"
+    assert browser.find_element(By.ID, "status").text.endswith(like)
     browser.get(browser.current_url)
     wait_for_hits(browser, expected)
+
+
+def test_kind_select_and_a_listing_without_words(browser, newsroom: str) -> None:
+    captions = api(newsroom, q="tram", where="kind=caption")
+    assert [(h["text"], h["kind"]) for h in captions["hits"]] == [(CAPTION, "caption")]
+    browser.get(newsroom + "/?q=tram")
+    wait_for_hits(browser, api(newsroom, q="tram"))
+    Select(browser.find_element(By.ID, "kind")).select_by_visible_text("caption")  # applies at once
+    wait_for_hits(browser, captions)
+    assert chips(browser) == ["kind: caption"] and "where=kind%3Dcaption" in browser.current_url
+
+    # No words, only a filter: every passage that passes, newest first.
+    listing, n = api(newsroom, q="", where="publisher=AP"), paragraphs(publisher="AP")
+    assert listing["total"] == n
+    dates = [h["date"] for h in listing["hits"]]
+    assert dates == sorted(dates, reverse=True)
+    browser.get(newsroom + "/")
+    wait(browser, EC.element_to_be_clickable((By.ID, "publisher"))).send_keys("AP", Keys.ENTER)
+    wait_for_hits(browser, listing)
+    assert browser.find_element(By.ID, "status").text == f"1–{n} of {n} passages matching the filters"

@@ -186,14 +186,13 @@ function renderFacets(data) {
   }
 }
 
-function render(data, params) {
+function render(data, params, like) {
   list.replaceChildren(...data.hits.map(renderHit));
   list.style.counterReset = `rank ${data.offset}`;
   renderFacets(data);
   const n = data.hits.length, total = data.total ?? n;
   const unit = params.get("group_by") === "article" ? "article" : "passage";
-  const what = params.get("similar") ? `like passage ${params.get("similar")}`
-    : data.query.trim() ? `for “${data.query}”` : "matching the filters";
+  const what = like ? `like ${like}` : data.query.trim() ? `for “${data.query}”` : "matching the filters";
   let text = n === 0
     ? `No ${unit} ${what}` + (data.offset ? ` past ${data.offset}.` : ".")
     : `${data.offset + 1}–${data.offset + n} of ${total} ${unit}${total === 1 ? "" : "s"} ${what}`;
@@ -225,6 +224,17 @@ function clear(message) {
   statusLine.textContent = message;
 }
 
+// "passage 2 of “Title”" for the passage asked about with ?similar=ID (its id if that fails).
+async function named(passageId) {
+  try {
+    const response = await fetch(`/passages/${encodeURIComponent(passageId)}`);
+    const { passage } = await response.json();
+    return `passage ${passage.ordinal + 1} of “${passage.title || passage.source}”`;
+  } catch {
+    return `passage ${passageId}`;
+  }
+}
+
 // Read the address, fill the form, ask the API, show the answer.
 async function show() {
   const params = current();
@@ -241,11 +251,11 @@ async function show() {
   list.setAttribute("aria-busy", "true");
   statusLine.textContent = "Searching…";
   try {
-    const response = await fetch(url);
+    const [response, like] = await Promise.all([fetch(url), similar ? named(similar) : null]);
     const data = await response.json();
     if (mine !== latest) return;
     if (!response.ok) clear(data.error || `The server answered ${response.status}.`);
-    else render(data, params);
+    else render(data, params, like);
   } catch (err) {
     if (mine === latest) clear(`The search failed: ${err}`);
   } finally {
