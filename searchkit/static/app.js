@@ -39,13 +39,17 @@ function go(params, { keepOffset = false } = {}) {
   show();
 }
 
+function setWhere(params, filters) {
+  params.delete("where");
+  for (const filter of filters) params.append("where", filter);
+  return params;
+}
+
+// Add FIELD=VALUE to the filters (once); kind has one value at most (the select).
 function withFilter(params, field, value) {
   const filter = `${field}=${value}`;
   const kept = params.getAll("where").filter((w) => w !== filter && !(field === "kind" && split(w)[0] === "kind"));
-  params.delete("where");
-  for (const w of kept) params.append("where", w);
-  if (value) params.append("where", filter);
-  return params;
+  return setWhere(params, value ? [...kept, filter] : kept);
 }
 
 // The form: the query, the options, and any publisher or author typed, added to the
@@ -89,7 +93,7 @@ function fill(params) {
     remove.addEventListener("click", () => {
       const p = current();
       if (filter === null) p.delete(key);
-      else { const rest = p.getAll("where").filter((w) => w !== filter); p.delete("where"); rest.forEach((w) => p.append("where", w)); }
+      else setWhere(p, p.getAll("where").filter((w) => w !== filter));
       go(p);
     });
     chip.append(" ", remove);
