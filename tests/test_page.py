@@ -211,10 +211,9 @@ def test_typed_filters_narrow_to_what_the_api_returns_and_survive_a_reload(brows
     browser.get(newsroom + "/")
     wait(browser, EC.element_to_be_clickable((By.ID, "q"))).send_keys("purge")
     browser.find_element(By.ID, "publisher").send_keys("reuters")  # names compare without case
-    browser.find_element(By.ID, "since").send_keys("2017-07")
-    Select(browser.find_element(By.ID, "sort")).select_by_visible_text("newest first")
+    browser.find_element(By.ID, "since").send_keys("2017-07", Keys.ENTER)
+    Select(browser.find_element(By.ID, "sort")).select_by_visible_text("newest first")  # these apply at once
     browser.find_element(By.ID, "group").click()
-    browser.find_element(By.ID, "q").send_keys(Keys.ENTER)
     wait_for_hits(browser, expected)
 
     def same_page() -> None:
