@@ -199,7 +199,9 @@ def test_prefix_expansion_keeps_to_the_time_limit(tmp_path: Path) -> None:
             began = time.monotonic()
             results = searcher.search(query, syntax=True, time_limit=limit)
             took = time.monotonic() - began
-            assert took < 3 * limit, (query, took)
+            # Well under the 3 s of expanding everything, with room for a busy machine
+            # (0.73 s was seen for the fuzzy query on a shared 2-core one).
+            assert took < max(3 * limit, 1.5), (query, took)
             if query != "abcdefgh~2":
                 assert results.timed_out and results.hits, query
 
