@@ -805,6 +805,10 @@ def kwic_command(term: str, index_dir: Path, exact: bool, width: int, sort: str,
 
 # --- watch: saved searches ----------------------------------------------------------
 
+#: ``searchkit.watches.DEFAULT_LIMIT``, spelled out: the module is imported only when a watch command runs.
+WATCH_LIMIT = 100
+
+
 @main.group("watch")
 def watch_group() -> None:
     """Saved searches, kept in the index folder: after each `searchkit index` that
@@ -822,7 +826,7 @@ def watch_group() -> None:
 @click.argument("name")
 @click.argument("query", required=False, default="")
 @index_option
-@click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=100, show_default=True,
+@click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=WATCH_LIMIT, show_default=True,
               help="How many of the best hits each run looks at.")
 @click.option("--syntax", is_flag=True,
               help='Read the query as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.')
@@ -880,7 +884,7 @@ def _watch_flags(options: dict[str, Any] | Any) -> list[str]:
         flags.append(f"--sort {options['sort']}")
     if options.get("syntax"):
         flags.append("--syntax")
-    if options.get("limit", 100) != 100:
+    if options.get("limit", WATCH_LIMIT) != WATCH_LIMIT:
         flags.append(f"--limit {options['limit']}")
     return flags
 

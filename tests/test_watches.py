@@ -15,7 +15,8 @@ from searchkit.cli import main
 from searchkit.concordance import kwic
 from searchkit.errors import QueryError, WatchError, WatchNotFoundError
 from searchkit.index.layout import WATCHES_FILE
-from searchkit.watches import add_watch, list_watches, pending, remove_watch, run_watches
+from searchkit.cli import WATCH_LIMIT
+from searchkit.watches import DEFAULT_LIMIT, add_watch, list_watches, pending, remove_watch, run_watches
 
 from conftest import write
 
@@ -40,6 +41,7 @@ def cli(*args: str) -> object:
 
 def test_add_list_remove(small: tuple[Path, Path]) -> None:
     _, index = small
+    assert WATCH_LIMIT == DEFAULT_LIMIT  # the CLI's default is the library's
     watch = add_watch(index, "court ruling", "court ruling", since="2001", where=["kind=body"], sort="-date")
     assert watch.name == "court ruling" and watch.last_run is None and watch.seen == 0
     assert dict(watch.options) == {"limit": 100, "syntax": False, "where": ["kind=body"], "since": "2001",
