@@ -64,15 +64,25 @@ def lock_timeout_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
-def narrowing_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Filters, date bounds, grouping, order, facets and paging: one spelling for
-    every command that lists passages."""
+def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Filters and date bounds (--where, --since, --until): one spelling for every
+    command that narrows the passages it looks at."""
     options = [
         click.option("--where", "where", multiple=True, metavar="FIELD=VALUE",
                      help="Only passages whose FIELD has VALUE (author, publisher, kind, doc_id, source glob, "
                           "any metadata key); repeat: same field ORs, different fields AND."),
         click.option("--since", metavar="DATE", help="Only articles dated on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)."),
         click.option("--until", metavar="DATE", help="Only articles dated on or before DATE (inclusive)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def narrowing_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Filters, date bounds, grouping, order, facets and paging: one spelling for
+    every command that lists passages."""
+    options = [
         click.option("--group-by", "group_by", type=click.Choice(["article"]), help="One hit per article: its best passage."),
         click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), default="relevance", show_default=True,
                      help="Order: relevance, date (oldest first) or -date (newest first); undated last."),
@@ -83,7 +93,7 @@ def narrowing_options(f: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         f = option(f)
-    return f
+    return filter_options(f)
 
 
 def format_option(choices: Iterable[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -280,6 +290,8 @@ def report_index(report: IndexReport, fmt: str) -> None:
         click.echo(_dumps(report.to_dict()))
     else:
         click.echo(report.summary())
+        if report.watch_summary():
+            click.echo(report.watch_summary())
 
 
 class ProgressBar:
@@ -770,8 +782,10 @@ def print_concordance(concordance: Any, fmt: str, width: int) -> None:
               help="Print only the first N occurrences (the count says how many there are).")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "jsonl"]), default="text", show_default=True,
               help="Output format: text for people, csv for spreadsheets, jsonl for programs.")
+@filter_options
 @handle_errors
-def kwic_command(term: str, index_dir: Path, exact: bool, width: int, sort: str, limit: int | None, fmt: str) -> None:
+def kwic_command(term: str, index_dir: Path, exact: bool, width: int, sort: str, limit: int | None, fmt: str,
+                 where: tuple[str, ...], since: str | None, until: str | None) -> None:
     """A concordance of TERM (a word, name or phrase): every occurrence in the
     indexed passages with the words around it, its offsets in the source text and
     its citation. All forms of the words by default ("condemn" finds "condemned").
@@ -780,10 +794,152 @@ def kwic_command(term: str, index_dir: Path, exact: bool, width: int, sort: str,
     Examples:
       searchkit kwic condemn --sort left
       searchkit kwic "human rights" --exact --format csv > rights.csv
+      searchkit kwic Kadyrov --where publisher=Reuters --since 2017
     """
     from .concordance import kwic
 
-    print_concordance(kwic(term, index=index_dir, exact=exact, width=width, sort=sort, limit=limit), fmt, width)
+    found = kwic(term, index=index_dir, exact=exact, width=width, sort=sort, limit=limit, where=where, since=since,
+                 until=until)
+    print_concordance(found, fmt, width)
+
+
+# --- watch: saved searches ----------------------------------------------------------
+
+#: ``searchkit.watches.DEFAULT_LIMIT``, spelled out: the module is imported only when a watch command runs.
+WATCH_LIMIT = 100
+
+
+@main.group("watch")
+def watch_group() -> None:
+    """Saved searches, kept in the index folder: after each `searchkit index` that
+    adds or changes articles, the report names those with new hits; `watch run`
+    prints the hits that are new since its last run.
+
+    \b
+    Example:
+      searchkit watch add "court ruling" "court ruling" --since 2017
+      searchkit watch run --format jsonl
+    """
+
+
+@watch_group.command("add")
+@click.argument("name")
+@click.argument("query", required=False, default="")
+@index_option
+@click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=WATCH_LIMIT, show_default=True,
+              help="How many of the best hits each run looks at.")
+@click.option("--syntax", is_flag=True,
+              help='Read the query as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.')
+@filter_options
+@click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), default="relevance", show_default=True,
+              help="Order: relevance, date (oldest first) or -date (newest first); undated last.")
+@handle_errors
+def watch_add_command(name: str, query: str, index_dir: Path, limit: int, syntax: bool, where: tuple[str, ...],
+                      since: str | None, until: str | None, sort: str) -> None:
+    """Save QUERY (with search's options) as NAME. Its first run reports every hit;
+    later runs only those not reported before. QUERY may be left out with a filter.
+
+    \b
+    Examples:
+      searchkit watch add "court ruling" "court ruling"
+      searchkit watch add chechnya-reuters chechnya --where publisher=Reuters --sort -date
+    """
+    from .watches import add_watch
+
+    watch = add_watch(index_dir, name, query, limit=limit, syntax=syntax, where=where, since=since, until=until,
+                      sort=sort)
+    click.echo(f"saved {watch.name!r}: {watch.query!r}")
+
+
+@watch_group.command("list")
+@index_option
+@format_option(("text", "json"))
+@handle_errors
+def watch_list_command(index_dir: Path, fmt: str) -> None:
+    """List the saved searches: query, options, last run and passages seen.
+
+    \b
+    Example:
+      searchkit watch list --format json
+    """
+    from .watches import list_watches
+
+    watches = list_watches(index_dir)
+    if fmt == "json":
+        click.echo(_dumps([w.to_dict() for w in watches]))
+        return
+    if not watches:
+        click.echo("no saved searches; add one with: searchkit watch add NAME QUERY")
+    for w in watches:
+        options = " ".join(_watch_flags(w.options))
+        click.echo(f"{w.name}: {w.query!r}{' ' + options if options else ''}")
+        click.echo(f"   last run {w.last_run or 'never'}, {w.seen} passage{'' if w.seen == 1 else 's'} seen")
+
+
+def _watch_flags(options: dict[str, Any] | Any) -> list[str]:
+    """A saved search's options as the command-line flags that set them (defaults left out)."""
+    flags = [f"--where {v}" for v in options.get("where") or ()]
+    flags += [f"--{k} {options[k]}" for k in ("since", "until") if options.get(k)]
+    if options.get("sort", "relevance") != "relevance":
+        flags.append(f"--sort {options['sort']}")
+    if options.get("syntax"):
+        flags.append("--syntax")
+    if options.get("limit", WATCH_LIMIT) != WATCH_LIMIT:
+        flags.append(f"--limit {options['limit']}")
+    return flags
+
+
+@watch_group.command("remove")
+@click.argument("name")
+@index_option
+@handle_errors
+def watch_remove_command(name: str, index_dir: Path) -> None:
+    """Forget the saved search NAME and the passages it has seen.
+
+    \b
+    Example:
+      searchkit watch remove "court ruling"
+    """
+    from .watches import remove_watch
+
+    click.echo(f"removed {remove_watch(index_dir, name).name!r}")
+
+
+@watch_group.command("run")
+@click.argument("name", required=False)
+@index_option
+@click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True,
+              help="Output format: text for people, jsonl for scripts (one object per new hit, with the watch name).")
+@handle_errors
+def watch_run_command(name: str | None, index_dir: Path, fmt: str) -> None:
+    """Run the saved search NAME (all of them without NAME) and print the hits that
+    are new since its last run; they are then marked seen.
+
+    \b
+    Examples:
+      searchkit watch run "court ruling"
+      searchkit watch run --format jsonl >> new-hits.jsonl
+    """
+    from .watches import run_watches
+
+    runs = run_watches(index_dir, name)
+    colour = _is_tty(sys.stdout)
+    if fmt == "jsonl":
+        for run in runs:
+            for hit in run.hits:
+                click.echo(_dumps({"watch": run.name, **hit.to_dict()}))
+        return
+    if not runs:
+        click.echo("no saved searches; add one with: searchkit watch add NAME QUERY")
+    for run in runs:
+        click.echo(f"== {run.name}: {len(run.hits)} new of {run.total} hit{'' if run.total == 1 else 's'}")
+        for hit in run.hits:
+            title = click.style(hit.title, bold=True) if colour else hit.title
+            click.echo(f"{hit.rank}. {title}")
+            click.echo(f"   {hit.citation}")
+            click.echo(f"   id {hit.passage_id}")
+            click.echo(f"   {snippet(hit, colour)}")
+        click.echo("")
 
 
 if __name__ == "__main__":  # pragma: no cover

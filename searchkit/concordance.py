@@ -7,7 +7,8 @@ analyses words; ``exact`` matches the surface form, ignoring case. The index giv
 the passages holding every word of the term; each is then scanned for the surface
 forms of the term's words (the tokens the analyser gives the same stem, or with
 ``exact`` the same lower case), as whole tokens, so the count is every occurrence,
-not the top ten.
+not the top ten. Search's filters (``where``, ``since``, ``until``) narrow the
+passages scanned.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import dataclasses
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from .analysis import TOKEN_PATTERN, stem_cache
 from .errors import QueryError
 from .index import Index
 from .models import Passage
 from .search import Searcher, open_searcher
+from .search.filters import narrowing
 
 __all__ = ["kwic", "Concordance", "Occurrence", "SORTS", "DEFAULT_WIDTH"]
 
@@ -142,14 +144,19 @@ def kwic(
     width: int = DEFAULT_WIDTH,
     sort: str = "source",
     limit: int | None = None,
+    where: Mapping[str, Any] | Iterable[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> Concordance:
     """Every occurrence of ``term`` (a word, name or phrase) in the index's passages.
 
     Stemmed unless ``exact`` (then the words as written, any case). ``width`` is
     the characters of context on each side; ``sort`` is ``source`` (file, then
     offset), ``left`` or ``right`` (the words on that side); ``limit`` keeps the
-    first that many after sorting (``total`` counts them all). Raises
-    ``QueryError`` for a term without words or an unknown sort.
+    first that many after sorting (``total`` counts them all). ``where``,
+    ``since`` and ``until`` are search's filters: only passages that pass are
+    scanned. Raises ``QueryError`` for a term without words, an unknown sort or a
+    bad filter or date.
     """
     if sort not in SORTS:
         raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
@@ -157,6 +164,7 @@ def kwic(
         raise QueryError(f"width must be from 0 to {MAX_WIDTH}, not {width}")
     if limit is not None and limit < 1:
         raise QueryError(f"limit must be at least 1, not {limit}")
+    narrow = narrowing(where, since, until)
     tokens = _TOKEN.findall(term)
     if not tokens:
         raise QueryError(f"{term!r} has no words to look for")
@@ -166,7 +174,7 @@ def kwic(
         stemmed = [stems.token(t) for t in tokens]
         keys = [_surface(t) for t in tokens] if exact else stemmed
         key = _surface if exact else stems.token
-        passages = searcher.passages_with(stemmed)
+        passages = searcher.passages_with(stemmed, narrow=narrow)
         pattern = _pattern(passages, keys, key)
         found = [o for p in passages for o in _occurrences(p, pattern, width)] if pattern else []
     finally:

@@ -10,6 +10,8 @@
     ├── QueryError             a query cannot be parsed or run
     ├── SearchUnavailableError a search cannot run right now (open files, memory, a failure inside)
     ├── PassageNotFoundError   no passage has the given id
+    ├── WatchError             a saved search cannot be added, read or run
+    │   └── WatchNotFoundError no saved search has the given name
     └── EvaluationError        a test collection cannot be read
 
 Every message names the thing (file, folder, query, id) and says what to do.
@@ -32,6 +34,8 @@ __all__ = [
     "SearchUnavailableError",
     "PassageNotFoundError",
     "EvaluationError",
+    "WatchError",
+    "WatchNotFoundError",
     "shown",
     "OUTCOMES",
     "exit_code",
@@ -101,6 +105,14 @@ class EvaluationError(SearchkitError):
     """A test collection cannot be read, or the metrics library is missing."""
 
 
+class WatchError(SearchkitError):
+    """A saved search cannot be added (a bad or taken name, bad options) or its file read."""
+
+
+class WatchNotFoundError(WatchError):
+    """No saved search of the index has the given name."""
+
+
 #: What each kind of error means to a front-end, in one place: the command line's
 #: exit code and the HTTP API's status. The nearest class listed for an error decides.
 #: Every library error exits 1 on the command line (exit codes 2-4 and 130/143 are
@@ -117,6 +129,8 @@ OUTCOMES: dict[type[SearchkitError], tuple[int, int]] = {
     IndexLockedError: (1, 503),
     IndexWriteError: (1, 503),
     EvaluationError: (1, 500),
+    WatchError: (1, 400),
+    WatchNotFoundError: (1, 404),
 }
 
 

@@ -277,6 +277,9 @@ class IndexReport:
     warnings: tuple[Skipped, ...] = ()
     passages: int = 0
     seconds: float = 0.0
+    #: Saved searches with hits new since their last ``watch run``: ``(name, count)``,
+    #: looked at only when files were added or updated (``watches.pending``).
+    watches: tuple[tuple[str, int], ...] = ()
 
     @property
     def partial(self) -> bool:
@@ -296,10 +299,18 @@ class IndexReport:
             text += f", {len(self.skipped)} skipped"
         return f"{text}; {self.passages} passages in the index ({self.seconds:.2f} s)"
 
+    def watch_summary(self) -> str | None:
+        """One line naming the saved searches with new hits ("court ruling: 3 new"), or None."""
+        if not self.watches:
+            return None
+        found = ", ".join(f"{name}: {count} new" for name, count in self.watches)
+        return f"saved searches with new hits: {found} (searchkit watch run shows them)"
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
         out["warnings"] = [{"path": s.path, "reason": s.reason} for s in self.warnings]
+        out["watches"] = [{"name": name, "new": count} for name, count in self.watches]
         out["partial"] = self.partial
         return out
 

@@ -6,7 +6,8 @@
     GET /passages/{passage_id}/similar the passages most like it (the same options as /search)
     GET /passages/{passage_id}/source  the source article, the cited passage highlighted in place
     GET /verify?quote=&source=&limit=  is a quote in the archive, and where (``searchkit verify --format json``)
-    GET /kwic?term=&exact=&width=&sort=&limit=   every occurrence of a term in context (``searchkit kwic``)
+    GET /kwic?term=&exact=&width=&sort=&limit=&where=&since=&until=   every occurrence of a term in context (``searchkit kwic``)
+    GET /watches                       the saved searches, read-only (``searchkit watch list --format json``)
     GET /health                        liveness and the number of passages
     GET /openapi.json                  the OpenAPI 3.1 description of the above
 
@@ -207,8 +208,15 @@ def create_app(
         except ValueError:
             raise QueryError(f"width must be a whole number, not {params.get('width')!r}") from None
         result = kwic(term, index=searcher, exact=_flag(params.get("exact")), width=width,
-                      sort=params.get("sort") or "source", limit=limit)
+                      sort=params.get("sort") or "source", limit=limit, where=params.getlist("where"),
+                      since=params.get("since"), until=params.get("until"))
         return JSONResponse(result.to_dict())
+
+    def watches(request: Request) -> Response:
+        from .watches import list_watches
+
+        # Read-only: adding, removing and running them (which marks hits seen) is the CLI's.
+        return JSONResponse({"watches": [w.to_dict() for w in list_watches(searcher)]})
 
     def health(request: Request) -> Response:
         try:
@@ -250,6 +258,7 @@ def create_app(
         Route("/passages/{passage_id}/source", source, methods=["GET"]),
         Route("/verify", verify, methods=["GET"]),
         Route("/kwic", concordance, methods=["GET"]),
+        Route("/watches", watches, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         Route("/openapi.json", spec, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -439,8 +448,17 @@ def openapi() -> dict[str, Any]:
                     {"name": "sort", "in": "query", "schema": {"enum": ["source", "left", "right"], "default": "source"},
                      "description": "By source and offset, or by the words to the left or right."},
                     _limit_param("How many occurrences to return (total counts them all)."),
+                    *(p for p in _NARROWING if p["name"] in ("where", "since", "until")),  # only passages that pass are scanned
                 ],
                 "responses": {"200": _json(_ref("Concordance"), "The occurrences, sorted."), **_ERRORS},
+            }},
+            "/watches": {"get": {
+                "summary": "The saved searches (read-only: searchkit watch adds, removes and runs them)",
+                "operationId": "list_watches",
+                "responses": {"200": _json(_obj({"watches": {"type": "array", "items": _ref("Watch")}}),
+                                           "The saved searches, by name."),
+                              "400": _json(_ref("Error"), "The saved-searches file cannot be read."),
+                              "503": _ERRORS["503"]},
             }},
             "/health": {"get": {
                 "summary": "Liveness",
@@ -506,6 +524,14 @@ def openapi() -> dict[str, Any]:
             "Concordance": _obj({
                 "term": _STR, "exact": {"type": "boolean"}, "total": _INT,
                 "occurrences": {"type": "array", "items": _ref("Occurrence")},
+            }),
+            "Watch": _obj({
+                "name": _STR, "query": _STR,
+                "options": {"type": "object", "description": "The search options it runs with: limit, syntax, "
+                                                             "where, since, until, sort."},
+                "created": {"type": "string", "description": "When it was saved, ISO 8601 UTC."},
+                "last_run": {**_OPT_STR, "description": "When searchkit watch run last ran it, or null."},
+                "seen": {"type": "integer", "description": "Passages already reported as new."},
             }),
             "Health": _obj({"status": _STR, "version": _STR, "passages": _INT}, ["status", "version"]),
             "Error": _obj({"error": _STR}),

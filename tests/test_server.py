@@ -127,7 +127,7 @@ def test_health_and_openapi(served: str) -> None:
     assert status == 200 and spec["openapi"].startswith("3.1")
     assert set(spec["paths"]) == {
         "/search", "/passages/{passage_id}", "/passages/{passage_id}/similar", "/passages/{passage_id}/source",
-        "/health", "/verify", "/kwic",
+        "/health", "/verify", "/kwic", "/watches",
     }
     jsonschema.Draft202012Validator.check_schema(spec["components"]["schemas"]["Hit"])
     # The answers with filters, facets and grouping are what the spec says.

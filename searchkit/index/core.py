@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
@@ -15,7 +16,7 @@ from ..errors import (
     IndexNotFoundError,
     SearchkitError,
 )
-from ..models import Article, IndexReport, Passage
+from ..models import Article, IndexReport, Passage, Skipped
 from ..passages import split_article
 from ..schema import SCHEMA_VERSION, build_schema, passage_document, passage_from_fields
 from ..settings import Settings
@@ -406,7 +407,27 @@ def build_index(
         elif ix is None:
             ix = open_index(path, settings, writer_options=writer_options)
         with ix:
-            return ix._update(corpus, progress=progress, commit_every=commit_every, reindex=set(reindex), fresh=fresh)
+            report = ix._update(corpus, progress=progress, commit_every=commit_every, reindex=set(reindex), fresh=fresh)
+    # After the lock: other writers need not wait for the saved searches to run.
+    return _with_watches(path, report)
+
+
+def _with_watches(path: Path, report: IndexReport) -> IndexReport:
+    """``report`` with the saved searches that have new hits. Only when files were
+    added or updated (a removal brings no new hit) and searches are saved, so a
+    plain update stays as fast; nothing is marked seen (``watch run`` does that).
+    A saved search that cannot run is a warning: the index itself is built."""
+    if not (report.added or report.updated):
+        return report
+    from ..watches import has_watches, pending  # here: most indexes have none
+
+    if not has_watches(path):
+        return report
+    try:
+        found = pending(path)
+    except SearchkitError as exc:
+        return dataclasses.replace(report, warnings=report.warnings + (Skipped("watches.json", str(exc)),))
+    return dataclasses.replace(report, watches=found)
 
 
 def ensure_index(

@@ -8,6 +8,8 @@ An index folder holds the Whoosh files and searchkit's own:
   only folders searchkit built itself are trusted.
 * ``manifest.json`` and ``manifest.journal`` (``manifest.py``), ``stems.table``
   (``stems.py``), and the lock file ``MAIN_WRITELOCK`` (``lock.py``).
+* ``watches.json`` and its lock ``WATCHES_LOCK``: the saved searches
+  (``searchkit/watches.py``). Not part of the index: a rebuild keeps them.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ FORMAT = "searchkit-index"
 #: The lock file Whoosh's own writers take; searchkit takes it too and writes its pid in it.
 LOCK_FILE = "MAIN_WRITELOCK"
 
+#: The saved searches, and the lock their writers take (not the index's: saving a
+#: search need not wait for an update to finish).
+WATCHES_FILE = "watches.json"
+WATCHES_LOCK = "WATCHES_LOCK"
+
 
 def _write_json(path: Path, data: Any) -> None:
     # dumps, not dump: json.dump encodes in pure Python, several times slower (large manifests).
@@ -67,7 +74,10 @@ def _write_bytes(path: Path, data: bytes) -> None:
 
 
 def _is_empty_folder(path: Path) -> bool:
-    return path.is_dir() and all(p.name.startswith(".") or p.name == LOCK_FILE for p in path.iterdir())
+    # Saved searches alone (an index removed by hand) do not make a folder an index.
+    return path.is_dir() and all(
+        p.name.startswith(".") or p.name in (LOCK_FILE, WATCHES_FILE, WATCHES_LOCK) for p in path.iterdir()
+    )
 
 
 #: Temporary files of an index folder: searchkit's (``_write_bytes``), Whoosh's
@@ -237,6 +247,7 @@ def _prepare_folder(path: Path) -> None:
 #: (_MAIN_<generation>.toc) and segment files (MAIN_<segment id>.<kind>), its lock.
 _INDEX_FILE = re.compile(
     r"(searchkit\.json|manifest\.json|manifest\.journal|stems\.table|stems\.json|MAIN_WRITELOCK"
+    r"|watches\.json|WATCHES_LOCK"
     r"|_MAIN_\d+\.toc|MAIN_[a-z0-9]+(_\d+)?\.[A-Za-z0-9_.]+|\..*)"
 )
 

@@ -482,12 +482,15 @@ class Searcher:
                 found = [passage_from_fields(f) for f in reading.whoosh().documents(doc_id=doc_id)]
         return sorted((p for p in found if source is None or p.source == source), key=lambda p: p.ordinal)
 
-    def passages_with(self, stems: Sequence[str], *, rarest: int | None = None) -> list[Passage]:
+    def passages_with(
+        self, stems: Sequence[str], *, rarest: int | None = None, narrow: Narrowing | None = None
+    ) -> list[Passage]:
         """Every passage whose text holds all of ``stems`` (analysed words, as
         ``analysis.analyzer`` makes them), in index order; no two alike are merged.
 
         ``rarest`` reads only that many of the least frequent stems' postings: a
-        common word's list is long and adds little (the caller checks the text)."""
+        common word's list is long and adds little (the caller checks the text).
+        ``narrow`` keeps only the passages that pass its filters and date bounds."""
         wanted = list(dict.fromkeys(stems))
         if not wanted:
             return []
@@ -502,7 +505,21 @@ class Searcher:
                     docnums = ids if docnums is None else docnums & ids
                     if not docnums:
                         return []
+                if narrow is not None and narrow.active:
+                    docnums = _passing(reading, docnums or set(), narrow)
                 return [passage_from_fields(reading.stored_fields(d)) for d in sorted(docnums or ())]
+
+
+def _passing(reading: Reading, docnums: set[int], narrow: Narrowing) -> set[int]:
+    """Those of ``docnums`` (numbers in the whole index) that pass ``narrow``: its
+    sets are per segment, numbered from each segment's base."""
+    kept: set[int] = set()
+    for reader, base in reading.reader().leaf_readers():
+        keep = narrow.passing(reader)
+        end = base + reader.doc_count_all()
+        inside = {d for d in docnums if base <= d < end}
+        kept |= inside if keep is None else {d for d in inside if d - base in keep}
+    return kept
 
 
 def _copies(reading: Reading, key: int) -> int:
