@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 from .errors import (
     CorpusError,
     EvaluationError,
+    ExportError,
     IndexDamagedError,
     IndexLockedError,
     IndexWriteError,
@@ -33,7 +34,7 @@ from .search import Searcher, search, search_batch, show, similar
 
 # The ingesters (and what they import) load on first use, so that ``searchkit
 # search`` starts fast: it never reads corpus files.
-_LAZY = {"read_corpus": "ingest", "source_text": "ingest", "check_index": "check", "repair_index": "check"}
+_LAZY = {"export": "exports", "check_export": "exports", "read_corpus": "ingest", "source_text": "ingest", "check_index": "check", "repair_index": "check"}
 
 
 def __getattr__(name: str) -> object:
@@ -64,6 +65,7 @@ __all__ = [
     "QueryError",
     "PassageNotFoundError",
     "EvaluationError",
+    "ExportError",
     # records
     "Article",
     "Passage",
@@ -90,4 +92,6 @@ __all__ = [
     "search_batch",
     "show",
     "similar",
+    "export",
+    "check_export",
 ]

@@ -10,7 +10,8 @@
     ├── QueryError             a query cannot be parsed or run
     ├── SearchUnavailableError a search cannot run right now (open files, memory, a failure inside)
     ├── PassageNotFoundError   no passage has the given id
-    └── EvaluationError        a test collection cannot be read
+    ├── EvaluationError        a test collection cannot be read
+    └── ExportError            an export cannot be written, or a file is not an export
 
 Every message names the thing (file, folder, query, id) and says what to do.
 The library raises these; only the command line prints them.
@@ -32,6 +33,7 @@ __all__ = [
     "SearchUnavailableError",
     "PassageNotFoundError",
     "EvaluationError",
+    "ExportError",
     "shown",
     "OUTCOMES",
     "exit_code",
@@ -101,6 +103,11 @@ class EvaluationError(SearchkitError):
     """A test collection cannot be read, or the metrics library is missing."""
 
 
+class ExportError(SearchkitError):
+    """An export's results file or manifest cannot be written, or a file given to
+    check is not an export (no manifest beside it, or not one searchkit wrote)."""
+
+
 #: What each kind of error means to a front-end, in one place: the command line's
 #: exit code and the HTTP API's status. The nearest class listed for an error decides.
 #: Every library error exits 1 on the command line (exit codes 2-4 and 130/143 are
@@ -117,6 +124,7 @@ OUTCOMES: dict[type[SearchkitError], tuple[int, int]] = {
     IndexLockedError: (1, 503),
     IndexWriteError: (1, 503),
     EvaluationError: (1, 500),
+    ExportError: (1, 400),
 }
 
 
