@@ -872,8 +872,7 @@ def export_command(ctx: click.Context, query: str | None, out: Path | None, chec
         query, out, index=index_dir, corpus=corpus_dir if corpus_dir.is_dir() else None, format=fmt, limit=limit,
         syntax=syntax, where=where, since=since, until=until, group_by=group_by, sort=sort, offset=offset,
     )
-    click.echo(f"searchkit: wrote {report.hits} hit(s) to {report.out} ({report.format}) and {report.manifest}",
-               err=True)
+    click.echo(f"wrote {report.hits} hit(s) to {report.out} ({report.format}); manifest {report.manifest}")
 
 
 if __name__ == "__main__":  # pragma: no cover
