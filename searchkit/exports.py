@@ -36,13 +36,15 @@ from .search import Searcher, open_searcher
 __all__ = [
     "export", "check_export", "render", "read_manifest", "manifest_path",
     "ExportReport", "ExportCheck", "HitCheck",
-    "FORMATS", "STATUSES", "UNCHANGED", "MOVED", "CHANGED", "MISSING", "MANIFEST_SUFFIX",
+    "FORMATS", "MEDIA_TYPES", "STATUSES", "UNCHANGED", "MOVED", "CHANGED", "MISSING", "MANIFEST_SUFFIX",
 ]
 
 FORMATS = ("jsonl", "csv", "md")
 UNCHANGED, MOVED, CHANGED, MISSING = "unchanged", "moved", "changed", "missing"
 STATUSES = (UNCHANGED, MOVED, CHANGED, MISSING)
 MANIFEST_SUFFIX = ".manifest.json"
+#: Each format's media type (the HTTP API's /export).
+MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8", "md": "text/markdown; charset=utf-8"}
 #: The manifest's "format": what tells an export's manifest from any other JSON file.
 MANIFEST_FORMAT = "searchkit-export"
 MANIFEST_VERSION = 1
