@@ -34,7 +34,7 @@ from .search import Searcher, search, search_batch, show, similar
 
 # The ingesters (and what they import) load on first use, so that ``searchkit
 # search`` starts fast: it never reads corpus files.
-_LAZY = {"export": "exports", "check_export": "exports", "read_corpus": "ingest", "source_text": "ingest", "check_index": "check", "repair_index": "check"}
+_LAZY = {"read_corpus": "ingest", "source_text": "ingest", "check_index": "check", "repair_index": "check"}
 
 
 def __getattr__(name: str) -> object:
@@ -92,6 +92,4 @@ __all__ = [
     "search_batch",
     "show",
     "similar",
-    "export",
-    "check_export",
 ]
