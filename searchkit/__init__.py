@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 from .errors import (
     CorpusError,
     EvaluationError,
+    ExportError,
     IndexDamagedError,
     IndexLockedError,
     IndexWriteError,
@@ -64,6 +65,7 @@ __all__ = [
     "QueryError",
     "PassageNotFoundError",
     "EvaluationError",
+    "ExportError",
     # records
     "Article",
     "Passage",

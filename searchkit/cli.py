@@ -3,8 +3,9 @@
 Every command shares the same spelling of the same option (``--index``,
 ``--corpus``, ``--limit``, ``--format``). Errors from the library become one line
 on stderr and a non-zero exit code: 1 for an error, 2 for a usage mistake, 3 when
-indexing skipped some files, 4 when ``check`` finds the index out of step with its corpus,
-5 when ``verify`` does not find a quote as written.
+indexing skipped some files, 4 when ``check`` finds the index out of step with its corpus
+(or ``export --check`` an export out of step with its sources), 5 when ``verify``
+does not find a quote as written.
 """
 
 from __future__ import annotations
@@ -940,6 +941,94 @@ def watch_run_command(name: str | None, index_dir: Path, fmt: str) -> None:
             click.echo(f"   id {hit.passage_id}")
             click.echo(f"   {snippet(hit, colour)}")
         click.echo("")
+
+
+# --- export: result sets an editor can re-check -------------------------------------
+
+EXPORT_FORMATS = ("jsonl", "csv", "md")
+CHECK_FORMATS = ("text", "json")
+
+
+def print_export_check(report: Any, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(_dumps(report.to_dict()))
+        return
+    for h in report.hits:
+        where = f"{h.source}{f' [{h.doc_id}]' if h.source.endswith('.jsonl') else ''} chars {h.start}-{h.end}"
+        moved = f" -> {h.new_start}-{h.new_end}" if h.status == "moved" else ""
+        edited = " (the file was edited elsewhere)" if h.status == "unchanged" and h.file_unchanged is False else ""
+        click.echo(f"{h.status:<9} [{h.rank}] {where}{moved}{edited}")
+    if report.results_intact is False:
+        click.echo(f"results file {report.file} differs from the one exported (its sha256 is not the manifest's)")
+    elif report.results_intact is None:
+        click.echo(f"results file {report.file} is gone (the manifest still lists its hits)")
+    click.echo(report.summary())
+
+
+@main.command("export")
+@click.argument("query", required=False)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Results file to write; its manifest is written beside it as FILE.manifest.json.")
+@click.option("--check", "check_file", metavar="FILE",
+              help="Re-check an export (its results file or manifest) against the sources instead.")
+@index_option
+@corpus_option
+@click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=10, show_default=True,
+              help="How many passages to export.")
+@click.option("--syntax", is_flag=True,
+              help='Read the query as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.')
+@narrowing_options
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS + CHECK_FORMATS),
+              help="Export: jsonl, csv or md (default: from the --out suffix .csv/.md, else jsonl). "
+                   "--check: text or json (default text).")
+@click.pass_context
+@handle_errors
+def export_command(ctx: click.Context, query: str | None, out: Path | None, check_file: str | None, index_dir: Path,
+                   corpus_dir: Path, limit: int, syntax: bool, where: tuple[str, ...], since: str | None,
+                   until: str | None, group_by: str | None, sort: str, facets: str, offset: int,
+                   fmt: str | None) -> None:
+    """Export the hits for QUERY to --out (jsonl, csv for spreadsheets, or md: a
+    story file's appendix of numbered citations) with a manifest beside it: the
+    searchkit version, settings, the index's generation and build id, the query and
+    every option, the time, each cited file's content hash and the results' sha256.
+    The same query on the same index writes the same file, byte for byte.
+
+    With --check FILE, re-read every source the export cites (from --corpus, or
+    the corpus folder the manifest records) and say of each hit: unchanged, moved
+    (new offsets given), changed or missing. Exits 4 when any hit is not unchanged.
+
+    \b
+    Examples:
+      searchkit export "Senate Resolution 211" --out senate.jsonl
+      searchkit export chechnya --where publisher="NBC Out" --limit 20 --out story.md
+      searchkit export --check senate.jsonl --format json
+    """
+    from .exports import check_export, export  # here: only this command writes or checks exports
+
+    if check_file is not None:
+        if query is not None or out is not None:
+            raise click.UsageError("--check FILE takes no QUERY or --out")
+        if fmt not in (None, *CHECK_FORMATS):
+            raise click.UsageError(f"--check prints text or json, not {fmt}")
+        # The manifest's corpus unless --corpus (or SEARCHKIT_CORPUS) says otherwise.
+        given = ctx.get_parameter_source("corpus_dir") != click.core.ParameterSource.DEFAULT
+        report = check_export(check_file, corpus=corpus_dir if given else None)
+        print_export_check(report, fmt or "text")
+        if not report.ok:
+            sys.exit(EXIT_STALE)
+        return
+    if query is None or out is None:
+        raise click.UsageError("give a QUERY and --out FILE, or --check FILE")
+    if facets:
+        raise click.UsageError("--facets counts matches; an export writes hits (search --facets shows the counts)")
+    if fmt in CHECK_FORMATS:
+        raise click.UsageError(f"an export is written as {', '.join(EXPORT_FORMATS)}, not {fmt}")
+    fmt = fmt or {".csv": "csv", ".md": "md"}.get(out.suffix.lower(), "jsonl")
+    report = export(
+        query, out, index=index_dir, corpus=corpus_dir if corpus_dir.is_dir() else None, format=fmt, limit=limit,
+        syntax=syntax, where=where, since=since, until=until, group_by=group_by, sort=sort, offset=offset,
+    )
+    click.echo(f"wrote {report.hits} hit(s) to {report.out} ({report.format}); manifest {report.manifest}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,8 @@
     ├── PassageNotFoundError   no passage has the given id
     ├── WatchError             a saved search cannot be added, read or run
     │   └── WatchNotFoundError no saved search has the given name
-    └── EvaluationError        a test collection cannot be read
+    ├── EvaluationError        a test collection cannot be read
+    └── ExportError            an export cannot be written, or a file is not an export
 
 Every message names the thing (file, folder, query, id) and says what to do.
 The library raises these; only the command line prints them.
@@ -36,6 +37,7 @@ __all__ = [
     "EvaluationError",
     "WatchError",
     "WatchNotFoundError",
+    "ExportError",
     "shown",
     "OUTCOMES",
     "exit_code",
@@ -113,6 +115,11 @@ class WatchNotFoundError(WatchError):
     """No saved search of the index has the given name."""
 
 
+class ExportError(SearchkitError):
+    """An export's results file or manifest cannot be written, or a file given to
+    check is not an export (no manifest beside it, or not one searchkit wrote)."""
+
+
 #: What each kind of error means to a front-end, in one place: the command line's
 #: exit code and the HTTP API's status. The nearest class listed for an error decides.
 #: Every library error exits 1 on the command line (exit codes 2-4 and 130/143 are
@@ -131,6 +138,7 @@ OUTCOMES: dict[type[SearchkitError], tuple[int, int]] = {
     EvaluationError: (1, 500),
     WatchError: (1, 400),
     WatchNotFoundError: (1, 404),
+    ExportError: (1, 400),
 }
 
 

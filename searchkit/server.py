@@ -8,6 +8,7 @@
     GET /verify?quote=&source=&limit=  is a quote in the archive, and where (``searchkit verify --format json``)
     GET /kwic?term=&exact=&width=&sort=&limit=&where=&since=&until=   every occurrence of a term in context (``searchkit kwic``)
     GET /watches                       the saved searches, read-only (``searchkit watch list --format json``)
+    GET /export?q=&format=&...         the body of ``searchkit export`` (jsonl, csv or md; no manifest)
     GET /health                        liveness and the number of passages
     GET /openapi.json                  the OpenAPI 3.1 description of the above
 
@@ -217,6 +218,23 @@ def create_app(
 
         # Read-only: adding, removing and running them (which marks hits seen) is the CLI's.
         return JSONResponse({"watches": [w.to_dict() for w in list_watches(searcher)]})
+    def exported(request: Request) -> Response:
+        from .exports import FORMATS, MEDIA_TYPES, render
+
+        params = request.query_params
+        query, limit, fmt = params.get("q", ""), _limit(params.get("limit")), params.get("format") or "jsonl"
+        if fmt not in FORMATS:
+            raise QueryError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        check_query(query, limit, SERVER_LIMITS)
+        results = searcher.search(
+            query, limit=limit, syntax=_flag(params.get("syntax")), time_limit=SERVER_LIMITS.seconds,
+            where=params.getlist("where"), since=params.get("since"), until=params.get("until"),
+            group_by=params.get("group_by") or None, sort=params.get("sort") or "relevance",
+            offset=_offset(params.get("offset")),
+        )
+        if results.timed_out:  # a partial export could not be reproduced
+            raise QueryError(f"the search ran past {SERVER_LIMITS.seconds:g} s; an export must be whole: narrow the query")
+        return Response(render(results, fmt), media_type=MEDIA_TYPES[fmt])
 
     def health(request: Request) -> Response:
         try:
@@ -259,6 +277,7 @@ def create_app(
         Route("/verify", verify, methods=["GET"]),
         Route("/kwic", concordance, methods=["GET"]),
         Route("/watches", watches, methods=["GET"]),
+        Route("/export", exported, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         Route("/openapi.json", spec, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -459,6 +478,26 @@ def openapi() -> dict[str, Any]:
                                            "The saved searches, by name."),
                               "400": _json(_ref("Error"), "The saved-searches file cannot be read."),
                               "503": _ERRORS["503"]},
+            }},
+            "/export": {"get": {
+                "summary": "The hits of a search as an export's results file (what searchkit export writes)",
+                "operationId": "export",
+                "parameters": [
+                    _text_param("q", "Plain words, or query syntax with syntax=true."),
+                    {"name": "format", "in": "query", "schema": {"enum": ["jsonl", "csv", "md"], "default": "jsonl"},
+                     "description": "jsonl (search's JSON lines), csv (UTF-8 with a byte order mark) or md "
+                                    "(numbered citations for a story's appendix)."},
+                    _limit_param("How many passages to export."),
+                    {"name": "syntax", "in": "query", "schema": {"type": "boolean", "default": False},
+                     "description": 'Read q as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.'},
+                    *(p for p in _NARROWING if p["name"] != "facets"),
+                ],
+                "responses": {"200": {"description": "The results file, byte for byte what searchkit export "
+                                                     "writes for the same query and options on the same index.",
+                                      "content": {"application/x-ndjson": {"schema": _STR},
+                                                  "text/csv": {"schema": _STR},
+                                                  "text/markdown": {"schema": _STR}}},
+                              **_ERRORS},
             }},
             "/health": {"get": {
                 "summary": "Liveness",

@@ -6,6 +6,7 @@ import re
 import shlex
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from searchkit.cli import EXIT_UNVERIFIED, main
@@ -13,8 +14,10 @@ from searchkit.cli import EXIT_UNVERIFIED, main
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "CITATIONS.md").read_text(encoding="utf-8")
 
 
-def test_console_examples_print_what_the_doc_shows(bundled_index: Path) -> None:
+def test_console_examples_print_what_the_doc_shows(bundled_index: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     corpus = bundled_index.parent / "corpus"
+    monkeypatch.chdir(tmp_path)  # export's examples write their files here, and check them in order
     examples = [
         chunk.partition("\n")
         for block in re.findall(r"```console\n(.*?)```", DOC, re.S)
@@ -23,8 +26,8 @@ def test_console_examples_print_what_the_doc_shows(bundled_index: Path) -> None:
     assert len(examples) >= 8
     for command, _, shown in examples:
         args = shlex.split(command)
-        assert args[:1] == ["searchkit"] and args[1] in ("verify", "kwic")
-        extra = ["--index", str(bundled_index)] + (["--corpus", str(corpus)] if args[1] == "verify" else [])
+        assert args[:1] == ["searchkit"] and args[1] in ("verify", "kwic", "export")
+        extra = ["--index", str(bundled_index)] + (["--corpus", str(corpus)] if args[1] in ("verify", "export") else [])
         result = CliRunner().invoke(main, args[1:] + extra)
         # verify exits 5 when what it prints is a close match or nothing.
         unverified = args[1] == "verify" and shown.startswith(("close", "not found"))

@@ -143,7 +143,7 @@ def test_public_names_are_pinned() -> None:
     assert sorted(searchkit.__all__) == sorted(
         [
             "__version__", "SearchkitError", "CorpusError", "IndexNotFoundError", "IndexMismatchError", "IndexDamagedError", "SearchUnavailableError",
-            "IndexLockedError", "IndexWriteError", "QueryError", "PassageNotFoundError", "EvaluationError", "Article",
+            "IndexLockedError", "IndexWriteError", "QueryError", "PassageNotFoundError", "EvaluationError", "ExportError", "Article",
             "Passage", "Citation", "Hit", "SearchResults", "PassageContext", "Skipped", "IndexReport",
             "Settings", "read_corpus", "source_text", "split_article", "Index", "open_index",
             "create_index", "build_index", "Searcher", "search", "search_batch", "show", "similar",

@@ -127,7 +127,7 @@ def test_health_and_openapi(served: str) -> None:
     assert status == 200 and spec["openapi"].startswith("3.1")
     assert set(spec["paths"]) == {
         "/search", "/passages/{passage_id}", "/passages/{passage_id}/similar", "/passages/{passage_id}/source",
-        "/health", "/verify", "/kwic", "/watches",
+        "/health", "/verify", "/kwic", "/watches", "/export",
     }
     jsonschema.Draft202012Validator.check_schema(spec["components"]["schemas"]["Hit"])
     # The answers with filters, facets and grouping are what the spec says.
@@ -324,3 +324,18 @@ def test_limits_are_defined_once_and_checked_by_one_function() -> None:
             check_query("x", too_many, limits)
         with pytest.raises(QueryError, match=f"longer than {limits.max_query_chars}; shorten it"):
             check_query("x" * (limits.max_query_chars + 1), 1, limits)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "md"])
+def test_export_body_is_the_file_searchkit_export_writes(served: str, built: Path, corpus: Path, tmp_path: Path,
+                                                         fmt: str) -> None:
+    from searchkit.exports import export
+
+    status, headers, body = get(served + "/export?" + urllib.parse.urlencode(
+        {"q": "Chechnya", "format": fmt, "limit": 4, "where": "source=00*", "sort": "-date"}))
+    assert status == 200, body
+    out = tmp_path / f"x.{fmt}"
+    export("Chechnya", out, index=built, format=fmt, limit=4, where=["source=00*"], sort="-date")
+    assert body == out.read_bytes()
+    assert headers["content-type"].split(";")[0] in ("application/x-ndjson", "text/csv", "text/markdown")
+    assert get(served + "/export?q=x&format=pdf")[0] == 400
