@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import calendar
 import fnmatch
+import heapq
 import operator
 import re
 import threading
 import weakref
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from typing import AbstractSet, Any, Callable, Iterable, Mapping, Sequence
+from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import QueryError
 from ..schema import ARTICLE_KEY, DATE_KEY, FACET_FIELD, TEXT_KEY
@@ -289,35 +290,52 @@ def arrange(
                 day = dates[doc] if dates is not None else 0
                 rows.append((0 if day else 1, sign * day, -scores[doc], base + doc, scores[doc], day,
                              texts[doc] if texts is not None else 0, articles[doc] if articles is not None else 0, reader, doc))
-    rows.sort(key=_SORT_KEY)
-    groups: dict[int, list[int]] | None = None
-    if group_by == "article":
-        groups = {}
-        for row in rows:
-            groups.setdefault(row[_ARTICLE] or -1 - row[_DOCNUM], []).append(row[_DOCNUM])
-    facet_counts = _facets(facets, rows, groups is not None)
-    # One passage per text (copies of a paragraph are one hit), then one per article.
+    grouped = group_by == "article"
+    facet_counts = _facets(facets, rows, grouped)
+    # One passage per text (copies of a paragraph are one hit), then one per article;
+    # only as much of the list is put in order as the page needs.
     seen_texts: set[int] = set()
     seen_articles: set[int] = set()
-    ordered: list[tuple[float, int, list[int] | None]] = []
-    for row in rows:
+    page: list[tuple[Any, ...]] = []
+    for row in _in_order(rows):
         docnum = row[_DOCNUM]
         text = row[_TEXT] or -1 - docnum
         if text in seen_texts:
             continue
         seen_texts.add(text)
-        if groups is not None:
+        if grouped:
             article = row[_ARTICLE] or -1 - docnum
             if article in seen_articles:
                 continue
             seen_articles.add(article)
-            ordered.append((row[_SCORE], docnum, [d for d in groups[article] if d != docnum]))
-        else:
-            ordered.append((row[_SCORE], docnum, None))
-        if len(ordered) == offset + limit:
+        page.append(row)
+        if len(page) == offset + limit:
             break
-    total = len(groups) if groups is not None else len(rows)
-    return Arranged(ordered[offset : offset + limit], total, undated, facet_counts)
+    page = page[offset:]
+    if not grouped:
+        return Arranged([(row[_SCORE], row[_DOCNUM], None) for row in page], len(rows), undated, facet_counts)
+    # Each shown article's other matching passages, best first.
+    members: dict[int, list[tuple[Any, ...]]] = {row[_ARTICLE] or -1 - row[_DOCNUM]: [] for row in page}
+    for row in rows:
+        found = members.get(row[_ARTICLE] or -1 - row[_DOCNUM])
+        if found is not None:
+            found.append(row)
+    ordered = []
+    for row in page:
+        others = sorted(members[row[_ARTICLE] or -1 - row[_DOCNUM]], key=_SORT_KEY)
+        ordered.append((row[_SCORE], row[_DOCNUM], [other[_DOCNUM] for other in others if other is not row]))
+    total = len({row[_ARTICLE] or -1 - row[_DOCNUM] for row in rows})
+    return Arranged(ordered, total, undated, facet_counts)
+
+
+def _in_order(rows: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """``rows`` in sort order, sorting only as far as it is read: the best 64, then
+    the best 256, and so on (a page of one index rarely reads past the first)."""
+    done, wanted = 0, 64
+    while done < len(rows):
+        head = heapq.nsmallest(wanted, rows, key=_SORT_KEY) if wanted < len(rows) else sorted(rows, key=_SORT_KEY)
+        yield from head[done:]
+        done, wanted = len(head), wanted * 4
 
 
 #: A row of ``arrange``: four sort keys (tier or undated last; date; -score; docnum,
