@@ -39,6 +39,7 @@ class Reading:
         self.schema = self.ixreader.schema
         self._doccount = self.ixreader.doc_count_all()
         self._idf_cache: dict[tuple[str, Any], float] = {}
+        self._df_cache: dict[tuple[str, str], int] = {}
         self._whoosh: Any = None
         self.is_closed = False
         self._closing = threading.Lock()
@@ -53,7 +54,13 @@ class Reading:
         return self._doccount
 
     def doc_frequency(self, fieldname: str, text: Any) -> int:
-        return int(self.ixreader.doc_frequency(fieldname, text))
+        # Kept: the idf of a query word and the check for its spelling variants both
+        # ask, and on a reader of many segments each asks every segment.
+        key = (fieldname, text.decode("utf-8") if isinstance(text, bytes) else text)
+        found = self._df_cache.get(key)
+        if found is None:
+            found = self._df_cache[key] = int(self.ixreader.doc_frequency(fieldname, text))
+        return found
 
     def avg_field_length(self, fieldname: str, default: float | None = None) -> float | None:
         if not self.schema[fieldname].scorable:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 __all__ = ["Variants", "find_variants", "max_distance", "edit_distance", "RARE_SHARE", "MAX_VARIANTS"]
 
@@ -76,9 +76,14 @@ def _starting_with(reader: Any, fieldname: str, letter: str) -> set[str]:
     return found
 
 
-def find_variants(reader: Any, fieldname: str, terms: list[str], total: int) -> Variants:
+def find_variants(
+    reader: Any, fieldname: str, terms: list[str], total: int, frequency: Callable[[str], int] | None = None
+) -> Variants:
     """Close spellings in ``reader``'s ``fieldname`` of the rare ``terms`` (stems of
-    query words), ``total`` passages in all."""
+    query words), ``total`` passages in all; ``frequency(term)`` gives a term's
+    document frequency (the reader's, if not given)."""
+    if frequency is None:
+        frequency = lambda term: reader.doc_frequency(fieldname, term)  # noqa: E731
     rare = max(3, int(total * RARE_SHARE))
     of: dict[str, str] = {}
     suggestion: dict[str, str] = {}
@@ -86,8 +91,8 @@ def find_variants(reader: Any, fieldname: str, terms: list[str], total: int) -> 
         limit = max_distance(term)
         if not limit or not term[:1].isalpha():
             continue
-        frequency = reader.doc_frequency(fieldname, term)
-        if frequency > rare:
+        count = frequency(term)
+        if count > rare:
             continue
         close = []
         letters = set(term)
@@ -97,10 +102,10 @@ def find_variants(reader: Any, fieldname: str, terms: list[str], total: int) -> 
             if other != term and abs(len(other) - len(term)) <= limit and len(letters.symmetric_difference(other)) <= 2 * limit:
                 distance = edit_distance(term, other, limit)
                 if distance <= limit:
-                    close.append((distance, -reader.doc_frequency(fieldname, other), other))
+                    close.append((distance, -frequency(other), other))
         close.sort()
         for _, _, other in close[:MAX_VARIANTS]:
             of.setdefault(other, term)
-        if not frequency and close:
+        if not count and close:
             suggestion[term] = close[0][2]
     return Variants(of, suggestion)
