@@ -12,6 +12,7 @@ Publisher: the site's name, equal after folding (none right when the page names 
 
     python benchmarks/extraction.py                      # searchkit as installed
     python benchmarks/extraction.py --old-src /work/main # also the code in another checkout
+    python benchmarks/extraction.py --peers              # also jusText and readability-lxml
 
 ``--old-src`` runs the reader of another checkout (an older searchkit) in a child
 process on the same pages, for comparison.
@@ -103,6 +104,39 @@ def score(pages: Sequence[dict[str, Any]], truth: Sequence[dict[str, Any]]) -> d
     return {"pages": len(rows), "means": means, "rows": rows}
 
 
+#: Article extractors compared with searchkit's on body text (and title where they
+#: give one): the field's other open-source choices, as the issue asked.
+PEERS = ("justext", "readability")
+
+
+def read_peer_pages(peer: str, folder: Path | str) -> list[dict[str, Any]] | None:
+    """What ``peer`` keeps of each page (None when it is not installed:
+    ``pip install justext readability-lxml``). jusText gives the paragraphs it
+    does not call boilerplate (English stop list); readability-lxml its summary's
+    text and its short title. Neither reads authors, dates or captions."""
+    out = []
+    for path in sorted(Path(folder).glob("*.html")):
+        html = path.read_text(encoding="utf-8")
+        title = ""
+        try:
+            if peer == "justext":
+                import justext
+
+                kept = justext.justext(html.encode("utf-8"), justext.get_stoplist("English"))
+                body = "\n\n".join(paragraph.text for paragraph in kept if not paragraph.is_boilerplate)
+            else:
+                import lxml.html
+                from readability import Document
+
+                document = Document(html)
+                title = document.short_title()
+                body = lxml.html.fromstring(document.summary()).text_content()
+        except ImportError:
+            return None
+        out.append({"file": path.name, "title": title, "metadata": {}, "body": body, "captions": []})
+    return out
+
+
 def load_truth(folder: Path) -> list[dict[str, Any]]:
     with open(folder / "truth.jsonl", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
@@ -133,6 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pages", type=Path, default=PAGES, help="folder of .html pages and truth.jsonl")
     parser.add_argument("--old-src", type=Path, help="another searchkit checkout to compare with")
     parser.add_argument("--verbose", action="store_true", help="list every page that is not all right")
+    parser.add_argument("--peers", action="store_true", help="also score jusText and readability-lxml on the pages")
     args = parser.parse_args(argv)
     truth = load_truth(args.pages)
     sys.path.insert(0, str(ROOT))
@@ -141,6 +176,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = {f"searchkit ({extractor()})": score(read_pages(args.pages), truth)}
     if args.old_src:
         results[f"old reader ({args.old_src})"] = score(read_old_pages(args.old_src, args.pages), truth)
+    if args.peers:
+        for peer in PEERS:
+            pages = read_peer_pages(peer, args.pages)
+            if pages is None:
+                print(f"{peer}: not installed (pip install justext readability-lxml)", file=sys.stderr)
+            else:
+                results[peer] = score(pages, truth)
     print(_table(results))
     if args.verbose:
         for name, result in results.items():
