@@ -351,7 +351,7 @@ def main() -> None:
 @lock_timeout_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--set", "changes", multiple=True, metavar="NAME=VALUE",
-              help="Build with a setting changed, e.g. --set fold_accents=true (repeatable; with --rebuild "
+              help="Build with a setting changed, e.g. --set fold_accents=false (repeatable; with --rebuild "
                    "for an index built otherwise).")
 @format_option(("text", "json"))
 @handle_errors
@@ -364,7 +364,7 @@ def index_command(corpus_dir: Path, index_dir: Path, rebuild: bool, lock_timeout
     \b
     Examples:
       searchkit index --corpus corpus --index index
-      searchkit index --rebuild --set fold_accents=true
+      searchkit index --rebuild --set fold_accents=false
     """
     bar = ProgressBar(sys.stderr) if not quiet and _is_tty(sys.stderr) else None
     try:

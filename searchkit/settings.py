@@ -63,7 +63,7 @@ class Settings:
     target_chars: int = 800
     max_chars: int = 2500
     stemmer: str = "porter"
-    fold_accents: bool = False
+    fold_accents: bool = True
     k1: float = 1.2
     b: float = 0.75
     title_boost: float = 0.25

@@ -176,28 +176,34 @@ def test_fold_accents_is_an_index_time_setting(tmp_path: Path) -> None:
     corpus.mkdir()
     write(corpus, "a.txt", "Zürich\n\nThe café in Zürich serves crème brûlée to naïve tourists every day.")
     folded, plain = tmp_path / "folded", tmp_path / "plain"
-    searchkit.build_index(corpus, folded, settings=searchkit.Settings(fold_accents=True, min_chars=20))
-    searchkit.build_index(corpus, plain, settings=searchkit.Settings(min_chars=20))
+    searchkit.build_index(corpus, folded, settings=searchkit.Settings(min_chars=20))  # folded by default
+    searchkit.build_index(corpus, plain, settings=searchkit.Settings(fold_accents=False, min_chars=20))
     hits = searchkit.search("zurich cafe", index=folded).hits
     assert [h.source for h in hits] == ["a.txt"]
     text = hits[0].text
     assert sorted(text[a:b] for a, b in hits[0].highlights) == ["Zürich", "café"]
     assert searchkit.search("Zürich", index=folded).hits  # accented queries fold too
-    exact = searchkit.Settings(min_chars=20, variant_weight=0)
+    exact = searchkit.Settings(min_chars=20, fold_accents=False, variant_weight=0)
     assert not searchkit.search("zurich cafe", index=plain, settings=exact).hits
     # Unfolded, a rare word still finds its accented spelling as a name variant, and says so.
     (hit,) = searchkit.search("zurich cafe", index=plain).hits
     assert hit.matched == {"zurich": "Zürich"}
     with pytest.raises(searchkit.IndexMismatchError, match="fold_accents"):
-        searchkit.open_index(plain, searchkit.Settings(min_chars=20, fold_accents=True))
+        searchkit.open_index(plain, searchkit.Settings(min_chars=20))
 
 
-def test_settings_recorded_before_a_new_setting_still_open(built: Path) -> None:
+def test_settings_recorded_before_a_new_setting_still_open(corpus: Path, tmp_path: Path) -> None:
+    built = tmp_path / "old"
+    searchkit.build_index(corpus, built, searchkit.Settings(fold_accents=False))  # as indexes were then
     recorded = json.loads((built / SETTINGS_FILE).read_text(encoding="utf-8"))
     del recorded["settings"]["fold_accents"]  # as written before the setting existed
     (built / SETTINGS_FILE).write_text(json.dumps(recorded), encoding="utf-8")
-    with searchkit.open_index(built, searchkit.Settings()) as ix:
+    with searchkit.open_index(built) as ix:
+        assert ix.settings.fold_accents is False  # the default of its time, not today's
+    with searchkit.open_index(built, searchkit.Settings(fold_accents=False)) as ix:
         assert ix.settings.fold_accents is False
+    with pytest.raises(searchkit.IndexMismatchError, match="fold_accents"):
+        searchkit.open_index(built, searchkit.Settings())
 
 
 def test_manifest_changes_go_to_a_journal_until_it_is_folded_in(corpus: Path, index_dir: Path) -> None:
@@ -341,11 +347,11 @@ def test_index_takes_index_time_settings_on_the_command_line(tmp_path: Path) -> 
     write(corpus, "a.txt", "Zürich\n\nThe café in Zürich serves crème brûlée to naïve tourists every day.")
     index = tmp_path / "ix"
     runner = CliRunner()
-    built = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(index), "--set", "fold_accents=true", "-q"])
+    built = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(index), "--set", "fold_accents=false", "-q"])
     assert built.exit_code == 0, built.output
-    assert json.loads((index / SETTINGS_FILE).read_text(encoding="utf-8"))["settings"]["fold_accents"] is True
+    assert json.loads((index / SETTINGS_FILE).read_text(encoding="utf-8"))["settings"]["fold_accents"] is False
     (hit,) = searchkit.search("zurich cafe", index=index).hits
-    assert hit.matched == {}  # folded at index time, not a spelling variant
+    assert hit.matched == {"zurich": "Zürich"}  # accents kept: found as a spelling variant
     bad = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(index), "--set", "fold=yes"])
     assert bad.exit_code == 2 and "cannot read the setting 'fold=yes'" in bad.output
     other = runner.invoke(main, ["index", "--corpus", str(corpus), "--index", str(index), "--set", "min_chars=20"])

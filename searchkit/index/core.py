@@ -277,6 +277,10 @@ def _start_rebuild(path: Path, settings: Settings, writer_options: WriterOptions
     return Index(path, ix, settings, writer_options)
 
 
+#: What an index built before a setting existed did, where today's default differs.
+_DEFAULTS_BEFORE = {"fold_accents": False}
+
+
 def open_index(
     path: str | os.PathLike[str] = "index",
     settings: Settings | None = None,
@@ -296,8 +300,9 @@ def open_index(
             f"the index at {path} has schema version {data.get('schema_version')}, this searchkit "
             f"uses {SCHEMA_VERSION}; rebuild it: searchkit index --rebuild --index {path}"
         )
-    # Settings added later are recorded by newer builds only: a missing one had its default.
-    recorded = Settings.from_dict(dict(data.get("settings") or {})).index_time()
+    # Settings added later are recorded by newer builds only: a missing one had the
+    # default of its time (accents were kept before they were folded by default).
+    recorded = Settings.from_dict({**_DEFAULTS_BEFORE, **dict(data.get("settings") or {})}).index_time()
     if settings is None:
         settings = Settings.from_dict(recorded)
     elif settings.index_time() != recorded:
