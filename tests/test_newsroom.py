@@ -265,6 +265,9 @@ def test_a_title_only_match_never_outranks_a_passage_that_holds_the_word(tmp_pat
             assert results[0].source == "b.txt", [(h.source, h.score) for h in results]
             assert "Kadyrov" in results[0].text
             assert [h.source for h in results][1:] == ["a.txt", "a.txt"]  # still found, below
+        # Grouped, by both ways of ranking: the article with the word first.
+        for grouped in (s.search("kadyrov", group_by="article"), s.search("kadyrov", group_by="article", facets="kind")):
+            assert [(h.source, h.group_count) for h in grouped] == [("b.txt", 1), ("a.txt", 2)]
         # Query syntax asks for fields itself: title:kadyrov is taken as written.
         assert s.search("title:kadyrov", syntax=True)[0].source == "a.txt"
 
@@ -390,3 +393,21 @@ def test_a_word_the_index_lacks_gets_a_suggestion_on_every_surface(spellings: Pa
     data = json.loads(CliRunner().invoke(main, ["search", "Kadyrof", "--index", str(spellings), "--format", "json"]).stdout)
     assert data["suggestion"] == "Kadyrov" and data["hits"][0]["matched"] == {"kadyrof": data["hits"][0]["text"][
         data["hits"][0]["highlights"][0][0]:data["hits"][0]["highlights"][0][1]]}
+
+
+@pytest.mark.parametrize("kwargs", [
+    {},
+    {"where": {"publisher": ["Reuters", "The Guardian"]}},
+    {"since": "2017"},
+    {"offset": 2, "limit": 3},
+])
+def test_grouped_pages_are_the_same_by_both_ways_of_ranking(searcher: Searcher, kwargs: dict[str, Any]) -> None:
+    # Grouping alone ranks articles from the pruned top-k; with facets every match is
+    # scored and sorted. Both must give the same articles, counts and other passages.
+    options = {"limit": 10, **kwargs}
+    pruned = searcher.search("purge inquiry", group_by="article", **options)
+    full = searcher.search("purge inquiry", group_by="article", facets="kind", **options)
+    assert [(h.passage_id, h.score, h.rank, h.group_count, h.also) for h in pruned] == [
+        (h.passage_id, h.score, h.rank, h.group_count, h.also) for h in full]
+    assert (pruned.total, pruned.undated) == (full.total, full.undated)
+    assert pruned.hits

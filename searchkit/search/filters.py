@@ -265,6 +265,7 @@ def arrange(
     By relevance, passages holding one of ``text_terms`` in their own text come
     before those that match only through their article's title."""
     rows: list[tuple[Any, ...]] = []
+    matched: list[tuple[Any, int, Iterable[int], Any]] = []  # per segment, for the facets
     undated = 0
     for reader, base, scores in scored:
         if not scores:
@@ -276,6 +277,7 @@ def arrange(
             undated += _overlap(scores.keys(), narrow.undated(reader))
         dates, texts, articles = _column(reader, DATE_KEY), _column(reader, TEXT_KEY), _column(reader, ARTICLE_KEY)
         docs = scores if allowed is None else [doc for doc in scores if doc in allowed]
+        matched.append((reader, base, docs, articles))
         # (order, order, -score, docnum: the sort key) then what the rest reads (see _ROW).
         if sort == "relevance":
             rows += [
@@ -291,7 +293,7 @@ def arrange(
                 rows.append((0 if day else 1, sign * day, -scores[doc], base + doc, scores[doc], day,
                              texts[doc] if texts is not None else 0, articles[doc] if articles is not None else 0, reader, doc))
     grouped = group_by == "article"
-    facet_counts = _facets(facets, rows, grouped)
+    facet_counts = _facets(facets, rows, matched, grouped)
     # One passage per text (copies of a paragraph are one hit), then one per article;
     # only as much of the list is put in order as the page needs.
     seen_texts: set[int] = set()
@@ -314,24 +316,24 @@ def arrange(
     page = page[offset:]
     if not grouped:
         return Arranged([(row[_SCORE], row[_DOCNUM], None) for row in page], len(rows), undated, facet_counts)
-    # Each shown article's other matching passages, best first.
-    members: dict[int, list[tuple[Any, ...]]] = {row[_ARTICLE] or -1 - row[_DOCNUM]: [] for row in page}
+    # Each shown article's other matching passages, in their order in the article.
+    members: dict[int, list[int]] = {row[_ARTICLE] or -1 - row[_DOCNUM]: [] for row in page}
     for row in rows:
         found = members.get(row[_ARTICLE] or -1 - row[_DOCNUM])
         if found is not None:
-            found.append(row)
+            found.append(row[_DOCNUM])
     ordered = []
     for row in page:
-        others = sorted(members[row[_ARTICLE] or -1 - row[_DOCNUM]], key=_SORT_KEY)
-        ordered.append((row[_SCORE], row[_DOCNUM], [other[_DOCNUM] for other in others if other is not row]))
+        others = sorted(members[row[_ARTICLE] or -1 - row[_DOCNUM]])
+        ordered.append((row[_SCORE], row[_DOCNUM], [docnum for docnum in others if docnum != row[_DOCNUM]]))
     total = len({row[_ARTICLE] or -1 - row[_DOCNUM] for row in rows})
     return Arranged(ordered, total, undated, facet_counts)
 
 
 def _in_order(rows: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-    """``rows`` in sort order, sorting only as far as it is read: the best 64, then
-    the best 256, and so on (a page of one index rarely reads past the first)."""
-    done, wanted = 0, 64
+    """``rows`` in sort order, sorting only as far as it is read: the best 256, then
+    the best 1,024, and so on (copies of a text are skipped: a page may read past 10)."""
+    done, wanted = 0, 256
     while done < len(rows):
         head = heapq.nsmallest(wanted, rows, key=_SORT_KEY) if wanted < len(rows) else sorted(rows, key=_SORT_KEY)
         yield from head[done:]
@@ -354,17 +356,24 @@ def own_text(reader: Any, docnums: AbstractSet[int] | Mapping[int, Any], terms: 
     found: set[int] = set()
     for term in sorted(terms):
         if ("text", term) in reader:
-            found.update(doc for doc in _read_ids(reader, "text", term) if doc in docnums)
+            found.update(set(_read_ids(reader, "text", term)).intersection(docnums))
     return found
 
 
-def _facets(names: Sequence[str], rows: Sequence[tuple[Any, ...]], by_article: bool) -> dict[str, list[tuple[str, int]]]:
-    """``{name: [(value, count)]}`` over ``rows``, most frequent first: passages, or
-    articles when ``by_article``."""
+def _facets(
+    names: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    matched: Sequence[tuple[Any, int, Iterable[int], Any]],
+    by_article: bool,
+) -> dict[str, list[tuple[str, int]]]:
+    """``{name: [(value, count)]}`` over ``rows`` (``matched``: each segment's reader,
+    docnum offset, matching local docnums and article column), most frequent first:
+    passages, or articles when ``by_article``."""
     out = {}
-    segments: dict[int, tuple[Any, dict[int, int]]] | None = None
+    days: Counter[int] | None = None
+    segments: list[tuple[Any, Any]] | None = None
     for name in names:
-        counted: dict[str, Any] = {}
+        counted: dict[Any, Any] = {}
         if name in _DATE_FACETS:
             cut = 10000 if name == "year" else 100
             if by_article:
@@ -372,26 +381,33 @@ def _facets(names: Sequence[str], rows: Sequence[tuple[Any, ...]], by_article: b
                     if row[_DAY]:
                         counted.setdefault(row[_DAY] // cut, set()).add(row[_ARTICLE] or -1 - row[_DOCNUM])
             else:
-                counted = Counter(row[_DAY] // cut for row in rows if row[_DAY])
+                if days is None:  # one count per day serves the year and the month
+                    days = Counter(row[_DAY] for row in rows)
+                for day, count in days.items():
+                    if day:
+                        counted[day // cut] = counted.get(day // cut, 0) + count
             counted = {(str(k) if cut == 10000 else f"{k // 100}-{k % 100:02d}"): v for k, v in counted.items()}
         else:
-            if segments is None:  # each segment's matches: local docnum -> article (or 0)
-                segments = {}
-                for row in rows:
-                    segments.setdefault(id(row[_READER]), (row[_READER], {}))[1][row[_DOC]] = row[_ARTICLE] or -1 - row[_DOCNUM]
+            if segments is None:  # each segment's matches: a set, or local docnum -> article
+                segments = [
+                    (reader, {doc: (articles[doc] if articles is not None else 0) or -1 - (base + doc) for doc in docs}
+                     if by_article else set(docs))
+                    for reader, base, docs, articles in matched
+                ]
             fieldname, prefix = (name, "") if name in _ID_FIELDS else (FACET_FIELD, f"{name}=")
-            for reader, local in segments.values():
+            for reader, local in segments:
                 for term in _terms(reader, fieldname, prefix):
                     posted = _postings(reader, fieldname, term)
-                    small, large = (posted, local) if len(posted) < len(local) else (local, posted)
-                    hit = [doc for doc in small if doc in large]
-                    if not hit:
-                        continue
                     value = term[len(prefix):]
                     if by_article:
-                        counted.setdefault(value, set()).update(local[doc] for doc in hit)
+                        small, large = (posted, local) if len(posted) < len(local) else (local, posted)
+                        hit = [doc for doc in small if doc in large]
+                        if hit:
+                            counted.setdefault(value, set()).update(local[doc] for doc in hit)
                     else:
-                        counted[value] = counted.get(value, 0) + len(hit)
+                        found = len(posted & local)
+                        if found:
+                            counted[value] = counted.get(value, 0) + found
         sizes = ((value, count if isinstance(count, int) else len(count)) for value, count in counted.items())
         out[name] = sorted(sizes, key=lambda item: (-item[1], item[0]))[:MAX_FACET_VALUES]
     return out

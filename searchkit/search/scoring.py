@@ -386,10 +386,10 @@ def all_scores(
     return out, False
 
 
-def match_ids(reading: "Reading", leaves: Sequence[Leaf]) -> list[tuple[Any, set[int]]] | None:
+def match_ids(reading: "Reading", leaves: Sequence[Leaf]) -> list[tuple[Any, int, set[int]]] | None:
     """The passages that match an OR of words (deleted ones aside), segment by
-    segment, reading only the postings' document numbers (for counting); None
-    where ``all_scores`` would not apply."""
+    segment with its docnum offset, reading only the postings' document numbers
+    (for counting); None where ``all_scores`` would not apply."""
     prepared = _prepare(reading, leaves)
     if prepared is None:
         return None
@@ -406,5 +406,5 @@ def match_ids(reading: "Reading", leaves: Sequence[Leaf]) -> list[tuple[Any, set
             for _, read in blocks:
                 docs.update(read()[0])
         docs.difference_update(segment.deleted)
-        out.append((segment.reader, docs))
+        out.append((segment.reader, segment.offset, docs))
     return out
