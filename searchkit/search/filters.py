@@ -20,7 +20,7 @@ import threading
 import weakref
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from ..errors import QueryError
 from ..schema import ARTICLE_KEY, DATE_KEY, FACET_FIELD, TEXT_KEY
@@ -264,8 +264,10 @@ def arrange(
     {local docnum: score})`` for every segment, every match of the query in it.
     By relevance, passages holding one of ``text_terms`` in their own text come
     before those that match only through their article's title."""
+    # (order, order, -score, docnum: the sort key; segment number, local docnum): the
+    # rest is read from the segment's columns for the rows that need it.
     rows: list[tuple[Any, ...]] = []
-    matched: list[tuple[Any, int, Iterable[int], Any]] = []  # per segment, for the facets
+    matched: list[_Matched] = []
     undated = 0
     for reader, base, scores in scored:
         if not scores:
@@ -275,38 +277,31 @@ def arrange(
         allowed = narrow.passing(reader)
         if narrow.dated:
             undated += _overlap(scores.keys(), narrow.undated(reader))
-        dates, texts, articles = _column(reader, DATE_KEY), _column(reader, TEXT_KEY), _column(reader, ARTICLE_KEY)
+        dates = _column(reader, DATE_KEY)
         docs = scores if allowed is None else [doc for doc in scores if doc in allowed]
-        matched.append((reader, base, docs, articles))
-        # (order, order, -score, docnum: the sort key) then what the rest reads (see _ROW).
+        seg = len(matched)
+        matched.append(_Matched(reader, base, docs, dates, _column(reader, TEXT_KEY), _column(reader, ARTICLE_KEY)))
         if sort == "relevance":
-            rows += [
-                (0 if own is None or doc in own else 1, 0, -scores[doc], base + doc, scores[doc],
-                 dates[doc] if dates is not None else 0, texts[doc] if texts is not None else 0,
-                 articles[doc] if articles is not None else 0, reader, doc)
-                for doc in docs
-            ]
+            rows += [(0 if own is None or doc in own else 1, 0, -scores[doc], base + doc, seg, doc) for doc in docs]
         else:
             sign = 1 if sort == "date" else -1
-            for doc in docs:
-                day = dates[doc] if dates is not None else 0
-                rows.append((0 if day else 1, sign * day, -scores[doc], base + doc, scores[doc], day,
-                             texts[doc] if texts is not None else 0, articles[doc] if articles is not None else 0, reader, doc))
+            days = dates if dates is not None else _NO_DATES
+            rows += [(0 if days[doc] else 1, sign * days[doc], -scores[doc], base + doc, seg, doc) for doc in docs]
     grouped = group_by == "article"
-    facet_counts = _facets(facets, rows, matched, grouped)
+    facet_counts = _facets(facets, matched, grouped)
     # One passage per text (copies of a paragraph are one hit), then one per article;
     # only as much of the list is put in order as the page needs.
     seen_texts: set[int] = set()
     seen_articles: set[int] = set()
     page: list[tuple[Any, ...]] = []
     for row in _in_order(rows):
-        docnum = row[_DOCNUM]
-        text = row[_TEXT] or -1 - docnum
+        part = matched[row[4]]
+        text = part.text(row[5])
         if text in seen_texts:
             continue
         seen_texts.add(text)
         if grouped:
-            article = row[_ARTICLE] or -1 - docnum
+            article = part.article(row[5])
             if article in seen_articles:
                 continue
             seen_articles.add(article)
@@ -315,19 +310,42 @@ def arrange(
             break
     page = page[offset:]
     if not grouped:
-        return Arranged([(row[_SCORE], row[_DOCNUM], None) for row in page], len(rows), undated, facet_counts)
+        return Arranged([(-row[2], row[3], None) for row in page], len(rows), undated, facet_counts)
     # Each shown article's other matching passages, in their order in the article.
-    members: dict[int, list[int]] = {row[_ARTICLE] or -1 - row[_DOCNUM]: [] for row in page}
-    for row in rows:
-        found = members.get(row[_ARTICLE] or -1 - row[_DOCNUM])
-        if found is not None:
-            found.append(row[_DOCNUM])
+    members: dict[int, list[int]] = {matched[row[4]].article(row[5]): [] for row in page}
+    articles: set[int] = set()
+    for part in matched:
+        keys = {doc: part.article(doc) for doc in part.docs}
+        articles.update(keys.values())
+        for doc, key in keys.items():
+            if key in members:
+                members[key].append(part.base + doc)
     ordered = []
     for row in page:
-        others = sorted(members[row[_ARTICLE] or -1 - row[_DOCNUM]])
-        ordered.append((row[_SCORE], row[_DOCNUM], [docnum for docnum in others if docnum != row[_DOCNUM]]))
-    total = len({row[_ARTICLE] or -1 - row[_DOCNUM] for row in rows})
-    return Arranged(ordered, total, undated, facet_counts)
+        others = sorted(members[matched[row[4]].article(row[5])])
+        ordered.append((-row[2], row[3], [docnum for docnum in others if docnum != row[3]]))
+    return Arranged(ordered, len(articles), undated, facet_counts)
+
+
+class _Matched(NamedTuple):
+    """One segment's matches that pass the filters, with the columns read of them."""
+
+    reader: Any
+    base: int
+    docs: Iterable[int]
+    dates: Any
+    texts: Any
+    articles: Any
+
+    def text(self, doc: int) -> int:
+        """The passage's text key (its own docnum, negated, where it has none)."""
+        return (self.texts[doc] if self.texts is not None else 0) or -1 - (self.base + doc)
+
+    def article(self, doc: int) -> int:
+        return (self.articles[doc] if self.articles is not None else 0) or -1 - (self.base + doc)
+
+    def day(self, doc: int) -> int:
+        return self.dates[doc] if self.dates is not None else 0
 
 
 def _in_order(rows: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
@@ -340,10 +358,19 @@ def _in_order(rows: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
         done, wanted = len(head), wanted * 4
 
 
-#: A row of ``arrange``: four sort keys (tier or undated last; date; -score; docnum,
-#: unique: the rest is never compared), then these fields.
-_DOCNUM, _SCORE, _DAY, _TEXT, _ARTICLE, _READER, _DOC = 3, 4, 5, 6, 7, 8, 9
+#: A row of ``arrange`` is sorted by its first four fields (tier or undated last;
+#: date; -score; docnum, which is unique: the segment fields are never compared).
 _SORT_KEY = operator.itemgetter(0, 1, 2, 3)
+
+
+class _Undated:
+    """A date column for an index without one: every passage undated."""
+
+    def __getitem__(self, doc: int) -> int:
+        return 0
+
+
+_NO_DATES = _Undated()
 
 
 def _overlap(a: Iterable[int], b: frozenset[int]) -> int:
@@ -360,14 +387,8 @@ def own_text(reader: Any, docnums: AbstractSet[int] | Mapping[int, Any], terms: 
     return found
 
 
-def _facets(
-    names: Sequence[str],
-    rows: Sequence[tuple[Any, ...]],
-    matched: Sequence[tuple[Any, int, Iterable[int], Any]],
-    by_article: bool,
-) -> dict[str, list[tuple[str, int]]]:
-    """``{name: [(value, count)]}`` over ``rows`` (``matched``: each segment's reader,
-    docnum offset, matching local docnums and article column), most frequent first:
+def _facets(names: Sequence[str], matched: Sequence[_Matched], by_article: bool) -> dict[str, list[tuple[str, int]]]:
+    """``{name: [(value, count)]}`` over every segment's matches, most frequent first:
     passages, or articles when ``by_article``."""
     out = {}
     days: Counter[int] | None = None
@@ -377,12 +398,17 @@ def _facets(
         if name in _DATE_FACETS:
             cut = 10000 if name == "year" else 100
             if by_article:
-                for row in rows:
-                    if row[_DAY]:
-                        counted.setdefault(row[_DAY] // cut, set()).add(row[_ARTICLE] or -1 - row[_DOCNUM])
+                for part in matched:
+                    for doc in part.docs:
+                        day = part.day(doc)
+                        if day:
+                            counted.setdefault(day // cut, set()).add(part.article(doc))
             else:
                 if days is None:  # one count per day serves the year and the month
-                    days = Counter(row[_DAY] for row in rows)
+                    days = Counter()
+                    for part in matched:
+                        if part.dates is not None:
+                            days.update(part.dates[doc] for doc in part.docs)
                 for day, count in days.items():
                     if day:
                         counted[day // cut] = counted.get(day // cut, 0) + count
@@ -390,9 +416,8 @@ def _facets(
         else:
             if segments is None:  # each segment's matches: a set, or local docnum -> article
                 segments = [
-                    (reader, {doc: (articles[doc] if articles is not None else 0) or -1 - (base + doc) for doc in docs}
-                     if by_article else set(docs))
-                    for reader, base, docs, articles in matched
+                    (part.reader, {doc: part.article(doc) for doc in part.docs} if by_article else set(part.docs))
+                    for part in matched
                 ]
             fieldname, prefix = (name, "") if name in _ID_FIELDS else (FACET_FIELD, f"{name}=")
             for reader, local in segments:
