@@ -339,3 +339,20 @@ def test_kind_select_and_a_listing_without_words(browser, newsroom: str) -> None
     wait(browser, EC.element_to_be_clickable((By.ID, "publisher"))).send_keys("AP", Keys.ENTER)
     wait_for_hits(browser, listing)
     assert browser.find_element(By.ID, "status").text == f"1–{n} of {n} passages matching the filters"
+
+
+def test_a_misspelled_name_shows_what_it_matched_and_a_suggestion(browser, site: str) -> None:
+    # "Kadirov": the bundled corpus writes Kadyrov. The page says which spelling each hit
+    # matched, and offers the query with the corpus's spelling.
+    expected = get_json(f"{site}/search?q=Kadirov&limit=10")[1]
+    assert expected["suggestion"] == "Kadyrov" and expected["hits"][0]["matched"] == {"kadirov": "Kadyrov"}
+    browser.get(site + "/?q=Kadirov")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results li.hit")) == len(expected["hits"]))
+    first = browser.find_element(By.CSS_SELECTOR, "#results li.hit")
+    assert first.find_element(By.CSS_SELECTOR, ".matched").text == "also matched: Kadyrov"
+    offer = browser.find_element(By.CSS_SELECTOR, "#suggestion a.suggested")
+    assert browser.find_element(By.ID, "suggestion").text == "Did you mean Kadyrov?"
+    offer.click()
+    wait(browser, lambda d: d.find_element(By.ID, "q").get_attribute("value") == "Kadyrov")
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, "#suggestion a"))
+    assert "q=Kadyrov" in browser.current_url

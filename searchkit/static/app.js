@@ -9,6 +9,7 @@ const form = $("search-form"), box = $("q"), syntax = $("syntax");
 const publisher = $("publisher"), author = $("author"), since = $("since"), until = $("until");
 const kind = $("kind"), sort = $("sort"), group = $("group");
 const chips = $("chips"), statusLine = $("status"), facets = $("facets"), list = $("results");
+const suggestion = $("suggestion");
 const pager = $("pager"), previous = $("previous"), next = $("next");
 const PAGE = 10;
 const FACETS = "publisher,author,year,kind";
@@ -137,6 +138,8 @@ function renderHit(hit) {
   item.dataset.passageId = hit.passage_id;
   item.append(element("h2", "title", hit.title || hit.source));
   item.append(marked(hit.text, hit.highlights));
+  const variants = [...new Set(Object.values(hit.matched || {}))];
+  if (variants.length) item.append(element("p", "matched", `also matched: ${variants.join(", ")}`));
   if (hit.group_count > 1) {
     const more = hit.group_count - 1;
     item.append(element("p", "more", `and ${more} more passage${more === 1 ? "" : "s"} in this article`));
@@ -203,6 +206,16 @@ function render(data, params, like) {
   if (data.undated) text += ` (${data.undated} without a date left out)`;
   if (data.timed_out) text += " (search stopped at its time limit)";
   statusLine.textContent = text;
+  suggestion.replaceChildren();
+  if (data.suggestion) {
+    // A word this index does not hold: offer the query with its closest spelling here.
+    const params = current();
+    params.set("q", data.suggestion);
+    params.delete("offset");
+    const a = link("suggested", data.suggestion, `/?${params}`, "Search for this instead");
+    a.addEventListener("click", (event) => { event.preventDefault(); go(params); });
+    suggestion.append("Did you mean ", a, "?");
+  }
   pager.hidden = data.offset === 0 && data.offset + n >= total;
   previous.disabled = data.offset === 0;
   next.disabled = data.offset + n >= total;
