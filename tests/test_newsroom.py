@@ -224,6 +224,13 @@ def test_the_cli_takes_the_same_options(newsroom: tuple[Path, Path], searcher: S
     assert text.exit_code == 0, text.output
     assert "3 passages match" in text.output and "publisher: Reuters (2), NBC Out (1)" in text.output
 
+    paged = CliRunner().invoke(main, ["search", "purge", "--index", str(index), "--until", "2017-12", "--offset", "2",
+                                      "--limit", "2", "--format", "jsonl"])
+    assert paged.exit_code == 0, paged.output
+    library_page = searcher.search("purge", until="2017-12", offset=2, limit=2)
+    assert [json.loads(line)["passage_id"] for line in paged.stdout.splitlines()] == [h.passage_id for h in library_page]
+    assert [json.loads(line)["rank"] for line in paged.stdout.splitlines()] == [3, 4]
+
     bad = CliRunner().invoke(main, ["search", "purge", "--index", str(index), "--since", "2017-13"])
     assert bad.exit_code == 1 and bad.output.strip() == "searchkit: error: since '2017-13' has no month 13; write YYYY-MM-DD"
 
