@@ -11,8 +11,6 @@ into the page asked for (``arrange``).
 
 from __future__ import annotations
 
-import calendar
-import fnmatch
 import heapq
 import operator
 import re
@@ -50,6 +48,8 @@ def parse_bound(text: str | None, end: bool, name: str) -> int | None:
     match = _BOUND.match(str(text).strip())
     if not match:
         raise QueryError(f"{name} {str(text)!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+    import calendar  # here: a plain search never reads a date bound
+
     year, month, day = int(match.group(1)), match.group(2), match.group(3)
     if month is not None and not 1 <= int(month) <= 12:
         raise QueryError(f"{name} {text!r} has no month {month}; write YYYY-MM-DD")
@@ -212,6 +212,8 @@ def _matching_docs(reader: Any, name: str, values: Sequence[str]) -> set[int]:
     if name in _ID_FIELDS:
         for value in values:
             if name == "source" and any(ch in value for ch in "*?["):
+                import fnmatch  # here: globs are rare, and importing it costs every search 3 ms
+
                 for term in _terms(reader, name):
                     if fnmatch.fnmatchcase(term, value):
                         found |= _postings(reader, name, term)

@@ -33,7 +33,6 @@ from .filters import GROUPS, SORTS, Narrowing, arrange, narrowing
 from .highlight import highlight_all
 from .query import Words, plain_query, similar_query
 from .reading import Reading, Readings
-from .variants import find_variants
 from .scoring import Leaf, Scored, Top, all_scores, exact_top, match_ids, weighting
 
 __all__ = ["Searcher", "search", "search_batch", "show", "similar", "open_searcher", "MAX_QUERY_CHARS", "MAX_LIMIT"]
@@ -109,6 +108,8 @@ class Searcher:
     def _with_variants(self, query: Words) -> Words:
         """``query`` with the close spellings of its rare words, weighed
         ``variant_weight`` times the word (``Words.variants`` says which)."""
+        from .variants import find_variants  # here: only plain words take variants
+
         body = "content" if self.settings.one_field else "text"
         weight = {term: boost for field, term, boost in query.leaves if field == body}
         with self._readings.held() as reading:
