@@ -418,3 +418,22 @@ def test_grouped_pages_are_the_same_by_both_ways_of_ranking(searcher: Searcher, 
         (h.passage_id, h.score, h.rank, h.group_count, h.also) for h in full]
     assert (pruned.total, pruned.undated) == (full.total, full.undated)
     assert pruned.hits
+
+
+def test_the_title_only_order_is_the_same_without_highlights(tmp_path: Path) -> None:
+    # Evaluation asks for no highlights: the postings then decide which passages hold
+    # a query word, and the order must be the one the highlights give.
+    corpus = tmp_path / "corpus"
+    filler = "The council met on Tuesday to discuss the harbour budget and the new ferry timetable. " * 4
+    for n in range(4):
+        write(corpus, f"t{n}.txt", f"Kadyrov and the harbour {n}\n\n{filler} Item {n}.\n\n{filler} Again {n}.\n")
+        write(corpus, f"w{n}.txt", f"News {n}\n\n" + filler * 2 + f"A spokesman for Ramzan Kadyrov declined, {n}.\n")
+    index = tmp_path / "index"
+    searchkit.build_index(corpus, index)
+    with Searcher(index) as s:
+        for query in ("kadyrov", "kadyrov harbour", "harbour"):
+            shown = s.search(query, limit=12)
+            unshown = s.search(query, limit=12, highlight=False)
+            assert [(h.passage_id, h.score) for h in shown] == [(h.passage_id, h.score) for h in unshown], query
+            assert all(not h.highlights for h in unshown)
+        assert [h.source[0] for h in s.search("kadyrov", limit=12, highlight=False)][:4] == ["w"] * 4
