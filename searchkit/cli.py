@@ -58,6 +58,18 @@ def corpus_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def syntax_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--syntax", is_flag=True,
+        help='Read the query as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.',
+    )(f)
+
+
+def limit_option(what: str, default: int = 10) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--limit``/``-n`` of the commands that list passages; ``what`` is its help."""
+    return click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=default, show_default=True, help=what)
+
+
 def lock_timeout_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--lock-timeout", type=float, default=LOCK_TIMEOUT, show_default=True,
@@ -385,10 +397,8 @@ def index_command(corpus_dir: Path, index_dir: Path, rebuild: bool, lock_timeout
 @click.argument("query", required=False)
 @index_option
 @corpus_option
-@click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=10, show_default=True,
-              help="How many passages to return.")
-@click.option("--syntax", is_flag=True,
-              help='Read the query as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.')
+@limit_option("How many passages to return.")
+@syntax_option
 @click.option("--queries", "queries_file", metavar="FILE",
               help='Batch: JSON lines with "id" and "query", or one query per line; "-" reads stdin.')
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
@@ -492,8 +502,7 @@ def show_command(passage_id: str, index_dir: Path, fmt: str) -> None:
 @main.command("similar")
 @click.argument("passage_id")
 @index_option
-@click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=10, show_default=True,
-              help="How many passages to return.")
+@limit_option("How many passages to return.")
 @narrowing_options
 @format_option(FORMATS)
 @handle_errors
@@ -827,10 +836,8 @@ def watch_group() -> None:
 @click.argument("name")
 @click.argument("query", required=False, default="")
 @index_option
-@click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=WATCH_LIMIT, show_default=True,
-              help="How many of the best hits each run looks at.")
-@click.option("--syntax", is_flag=True,
-              help='Read the query as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.')
+@limit_option("How many of the best hits each run looks at.", WATCH_LIMIT)
+@syntax_option
 @filter_options
 @click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), default="relevance", show_default=True,
               help="Order: relevance, date (oldest first) or -date (newest first); undated last.")
@@ -973,10 +980,8 @@ def print_export_check(report: Any, fmt: str) -> None:
               help="Re-check an export (its results file or manifest) against the sources instead.")
 @index_option
 @corpus_option
-@click.option("--limit", "-n", type=click.IntRange(1, 10_000), default=10, show_default=True,
-              help="How many passages to export.")
-@click.option("--syntax", is_flag=True,
-              help='Read the query as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.')
+@limit_option("How many passages to export.")
+@syntax_option
 @narrowing_options
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS + CHECK_FORMATS),
               help="Export: jsonl, csv or md (default: from the --out suffix .csv/.md, else jsonl). "

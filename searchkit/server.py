@@ -81,6 +81,16 @@ def _limit(raw: str | None) -> int:
     return value
 
 
+def _narrowing(params: Any) -> dict[str, Any]:
+    """The filters, dates, grouping, order, facets and page of a request (``_NARROWING``
+    in the OpenAPI), as ``Searcher.search`` takes them."""
+    return {
+        "where": params.getlist("where"), "since": params.get("since"), "until": params.get("until"),
+        "group_by": params.get("group_by") or None, "sort": params.get("sort") or "relevance",
+        "facets": params.get("facets", ""), "offset": _offset(params.get("offset")),
+    }
+
+
 def _offset(raw: str | None) -> int:
     if raw is None or raw == "":
         return 0
@@ -130,24 +140,19 @@ def create_app(
         params = request.query_params
         query = params.get("q", "")
         limit, syntax = _limit(params.get("limit")), _flag(params.get("syntax"))
-        where = params.getlist("where")
-        since, until = params.get("since"), params.get("until")
-        if query.strip() or not (where or since or until):  # no words: a listing by the filters
+        options = _narrowing(params)
+        if query.strip() or not (options["where"] or options["since"] or options["until"]):  # else a listing
             check_query(query, limit, SERVER_LIMITS)
         results = searcher.search(
-            query, limit=limit, syntax=syntax, time_limit=SERVER_LIMITS.seconds, where=where, since=since,
-            until=until, group_by=params.get("group_by") or None, sort=params.get("sort") or "relevance",
-            facets=params.get("facets", ""), offset=_offset(params.get("offset")), total=True,
+            query, limit=limit, syntax=syntax, time_limit=SERVER_LIMITS.seconds, total=True, **options
         )
         return JSONResponse(results.to_dict())
 
     def similar(request: Request) -> Response:
         params = request.query_params
         results = searcher.similar(
-            request.path_params["passage_id"], limit=_limit(params.get("limit")), where=params.getlist("where"),
-            since=params.get("since"), until=params.get("until"), group_by=params.get("group_by") or None,
-            sort=params.get("sort") or "relevance", facets=params.get("facets", ""), offset=_offset(params.get("offset")),
-            total=True, time_limit=SERVER_LIMITS.seconds,
+            request.path_params["passage_id"], limit=_limit(params.get("limit")), total=True,
+            time_limit=SERVER_LIMITS.seconds, **_narrowing(params),
         )
         return JSONResponse(results.to_dict())
 
@@ -226,11 +231,10 @@ def create_app(
         if fmt not in FORMATS:
             raise QueryError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         check_query(query, limit, SERVER_LIMITS)
+        options = _narrowing(params)
+        del options["facets"]  # an export writes hits, not counts
         results = searcher.search(
-            query, limit=limit, syntax=_flag(params.get("syntax")), time_limit=SERVER_LIMITS.seconds,
-            where=params.getlist("where"), since=params.get("since"), until=params.get("until"),
-            group_by=params.get("group_by") or None, sort=params.get("sort") or "relevance",
-            offset=_offset(params.get("offset")),
+            query, limit=limit, syntax=_flag(params.get("syntax")), time_limit=SERVER_LIMITS.seconds, **options
         )
         if results.timed_out:  # a partial export could not be reproduced
             raise QueryError(f"the search ran past {SERVER_LIMITS.seconds:g} s; an export must be whole: narrow the query")

@@ -437,3 +437,13 @@ def test_the_title_only_order_is_the_same_without_highlights(tmp_path: Path) -> 
             assert [(h.passage_id, h.score) for h in shown] == [(h.passage_id, h.score) for h in unshown], query
             assert all(not h.highlights for h in unshown)
         assert [h.source[0] for h in s.search("kadyrov", limit=12, highlight=False)][:4] == ["w"] * 4
+
+
+def test_the_one_call_functions_take_the_same_options(newsroom: tuple[Path, Path], searcher: Searcher) -> None:
+    # README: search(query, where=..., since=..., group_by=...) in the library.
+    _, index = newsroom
+    options = {"where": {"publisher": "Reuters"}, "since": "2017-06", "group_by": "article", "facets": "year"}
+    expected = searcher.search("purge", **options).to_dict()
+    assert searchkit.search("purge", index=index, **options).to_dict() == expected
+    (batch,) = searchkit.search_batch([("q1", "purge")], index=index, **options)
+    assert {**batch.to_dict(), "query_id": None} == expected

@@ -11,12 +11,13 @@ into the page asked for (``arrange``).
 
 from __future__ import annotations
 
+import fnmatch
 import heapq
 import operator
 import re
 import threading
 import weakref
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
@@ -212,8 +213,6 @@ def _matching_docs(reader: Any, name: str, values: Sequence[str]) -> set[int]:
     if name in _ID_FIELDS:
         for value in values:
             if name == "source" and any(ch in value for ch in "*?["):
-                import fnmatch  # here: globs are rare, and importing it costs every search 3 ms
-
                 for term in _terms(reader, name):
                     if fnmatch.fnmatchcase(term, value):
                         found |= _postings(reader, name, term)
@@ -287,7 +286,7 @@ def arrange(
             rows += [(0 if own is None or doc in own else 1, 0, -scores[doc], base + doc, seg, doc) for doc in docs]
         else:
             sign = 1 if sort == "date" else -1
-            days = dates if dates is not None else _NO_DATES
+            days = dates if dates is not None else defaultdict(int)  # no date column: all undated
             rows += [(0 if days[doc] else 1, sign * days[doc], -scores[doc], base + doc, seg, doc) for doc in docs]
     grouped = group_by == "article"
     facet_counts = _facets(facets, matched, grouped)
@@ -363,16 +362,6 @@ def _in_order(rows: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
 #: A row of ``arrange`` is sorted by its first four fields (tier or undated last;
 #: date; -score; docnum, which is unique: the segment fields are never compared).
 _SORT_KEY = operator.itemgetter(0, 1, 2, 3)
-
-
-class _Undated:
-    """A date column for an index without one: every passage undated."""
-
-    def __getitem__(self, doc: int) -> int:
-        return 0
-
-
-_NO_DATES = _Undated()
 
 
 def _overlap(a: Iterable[int], b: frozenset[int]) -> int:

@@ -528,12 +528,14 @@ class Searcher:
         limit: int = 10,
         syntax: bool = False,
         time_limit: float | None = None,
+        **options: Any,
     ) -> list[SearchResults]:
-        """Run many queries with one searcher. Each item is a query or ``(query_id, query)``."""
+        """Run many queries with one searcher. Each item is a query or ``(query_id, query)``;
+        ``options`` are ``search``'s (``where``, ``since``, ``group_by``, ...), for every query."""
         out = []
         for number, item in enumerate(queries, 1):
             query_id, text = item if isinstance(item, tuple) else (str(number), item)
-            out.append(self.search(text, limit=limit, syntax=syntax, time_limit=time_limit, query_id=query_id))
+            out.append(self.search(text, limit=limit, syntax=syntax, time_limit=time_limit, query_id=query_id, **options))
         return out
 
     def show(self, passage_id: str) -> PassageContext:
@@ -686,12 +688,15 @@ def search(
     syntax: bool = False,
     settings: Settings | None = None,
     time_limit: float | None = None,
+    **options: Any,
 ) -> SearchResults:
     """Search the index in ``index`` (building it from ``corpus`` first if there is none).
 
-    ``time_limit`` (seconds) returns the hits found by then, with ``timed_out=True``."""
+    ``time_limit`` (seconds) returns the hits found by then, with ``timed_out=True``;
+    ``options`` are ``Searcher.search``'s: ``where``, ``since``, ``until``,
+    ``group_by``, ``sort``, ``facets``, ``offset``, ``total``, ``highlight``."""
     with Searcher(ensure_index(index, corpus), settings, close_index=True) as searcher:
-        return searcher.search(query, limit=limit, syntax=syntax, time_limit=time_limit)
+        return searcher.search(query, limit=limit, syntax=syntax, time_limit=time_limit, **options)
 
 
 def search_batch(
@@ -703,10 +708,11 @@ def search_batch(
     syntax: bool = False,
     settings: Settings | None = None,
     time_limit: float | None = None,
+    **options: Any,
 ) -> list[SearchResults]:
     """``search`` for many queries; each item is a query or ``(query_id, query)``."""
     with Searcher(ensure_index(index, corpus), settings, close_index=True) as searcher:
-        return searcher.search_batch(queries, limit=limit, syntax=syntax, time_limit=time_limit)
+        return searcher.search_batch(queries, limit=limit, syntax=syntax, time_limit=time_limit, **options)
 
 
 def similar(passage_id: str, *, index: str | os.PathLike[str] = "index", limit: int = 10, **options: Any) -> SearchResults:

@@ -76,14 +76,10 @@ def _starting_with(reader: Any, fieldname: str, letter: str) -> set[str]:
     return found
 
 
-def find_variants(
-    reader: Any, fieldname: str, terms: list[str], total: int, frequency: Callable[[str], int] | None = None
-) -> Variants:
+def find_variants(reader: Any, fieldname: str, terms: list[str], total: int, frequency: Callable[[str], int]) -> Variants:
     """Close spellings in ``reader``'s ``fieldname`` of the rare ``terms`` (stems of
     query words), ``total`` passages in all; ``frequency(term)`` gives a term's
-    document frequency (the reader's, if not given)."""
-    if frequency is None:
-        frequency = lambda term: reader.doc_frequency(fieldname, term)  # noqa: E731
+    document frequency (the searcher's, kept: scoring asks for the same)."""
     rare = max(3, int(total * RARE_SHARE))
     of: dict[str, str] = {}
     suggestion: dict[str, str] = {}
