@@ -10,14 +10,14 @@ is damaged). This is what ``searchkit check`` runs.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable
-
+from typing import Callable, Iterable
 
 from .errors import CorpusError, IndexDamagedError, IndexMismatchError
-from .index import LOCK_TIMEOUT, build_index, open_index
+from .index import LOCK_TIMEOUT, Index, build_index, open_index
 from .index.layout import EXTRACTED_SUFFIXES, _extractor_change
 from .index.plan import State, Step, content_state, plan_update
 from .index.verify import index_damage
@@ -46,39 +46,66 @@ def check_index(
     except IndexDamagedError as exc:
         return CheckReport(damaged=(Skipped(exc.file or str(index), exc.detail),))
     with ix:
-        damaged = index_damage(ix)
-        if damaged:  # what the index holds cannot be trusted: compared with nothing
-            return CheckReport(damaged=tuple(damaged))
-        # The plan the next ``searchkit index`` would carry out: one definition of "changed".
-        plan = plan_update(corpus, ix.entries())
-        extracted, extractor = _extractor_note(ix.path, plan.steps)
-        states: dict[State, list[CorpusFile]] = {"added": [], "changed": [], "unchanged": []}
-        unreadable = list(plan.problems)
-        for step in plan.steps:
-            if step.settled and step.old is not None:
-                state: State = "unchanged"
-            else:
-                try:
-                    state = content_state(step, probe_file(step.file))
-                    if state != "unchanged" and _is_document(step.file):
-                        # Indexing it would fail for a reason check can name (a damaged
-                        # file, an extra not installed): "added" alone would hide it.
-                        read_file(step.file, plan.sidecar)
-                except CorpusError as exc:
-                    unreadable.append(Skipped(step.file.source, str(exc).split(": ", 1)[-1]))
-                    continue
-            states[state].append(step.file)
-            if state == "unchanged" and step.old is not None:  # what could not be indexed last time is still missing
-                unreadable.extend(Skipped(p, r) for p, r in step.old.problems)
-        mismatched: list[Skipped] = []
-        passages = 0
-        for file in states["unchanged"]:
-            stored = ix.stored_passages(file.source)
-            if file.source in extracted:  # re-read by the next index run; the one line above says so
-                passages += len(stored)
+        if isinstance(ix, Index):
+            return _check(corpus, ix)
+        # A sharded index: each shard against the corpus files it owns, then one report.
+        from .index.shards import Owner, _unmatched
+
+        parts = []
+        for number, shard in enumerate(ix.shards):
+            part = _check(corpus, shard, Owner(number, ix.count))
+            prefix = shard.path.relative_to(ix.path).as_posix()
+            parts.append(dataclasses.replace(part, damaged=tuple(
+                Skipped(f"{prefix}/{item.path}", item.reason) for item in part.damaged
+            )))
+    joined = {
+        name: tuple(x for part in parts for x in getattr(part, name))
+        for name in ("added", "changed", "deleted", "mismatched", "unreadable", "damaged")
+    }
+    return CheckReport(
+        **{name: tuple(sorted(v)) if name in ("added", "changed", "deleted") else v
+           for name, v in joined.items() if name != "unreadable"},
+        unreadable=tuple(dict.fromkeys(joined["unreadable"] + _unmatched(Path(corpus)))),
+        extractor=next((part.extractor for part in parts if part.extractor), ()),
+        files=sum(part.files for part in parts), passages=sum(part.passages for part in parts),
+    )
+
+
+def _check(corpus: str | os.PathLike[str], ix: Index, owns: Callable[[str], bool] | None = None) -> CheckReport:
+    """``check_index`` of one open index (a shard: of the corpus files it ``owns``)."""
+    damaged = index_damage(ix)
+    if damaged:  # what the index holds cannot be trusted: compared with nothing
+        return CheckReport(damaged=tuple(damaged))
+    # The plan the next ``searchkit index`` would carry out: one definition of "changed".
+    plan = plan_update(corpus, ix.entries(), owns=owns)
+    extracted, extractor = _extractor_note(ix.path, plan.steps)
+    states: dict[State, list[CorpusFile]] = {"added": [], "changed": [], "unchanged": []}
+    unreadable = list(plan.problems)
+    for step in plan.steps:
+        if step.settled and step.old is not None:
+            state: State = "unchanged"
+        else:
+            try:
+                state = content_state(step, probe_file(step.file))
+                if state != "unchanged" and _is_document(step.file):
+                    # Indexing it would fail for a reason check can name (a damaged
+                    # file, an extra not installed): "added" alone would hide it.
+                    read_file(step.file, plan.sidecar)
+            except CorpusError as exc:
+                unreadable.append(Skipped(step.file.source, str(exc).split(": ", 1)[-1]))
                 continue
+        states[state].append(step.file)
+        if state == "unchanged" and step.old is not None:  # what could not be indexed last time is still missing
+            unreadable.extend(Skipped(p, r) for p, r in step.old.problems)
+    mismatched: list[Skipped] = []
+    passages = 0
+    for file in states["unchanged"]:
+        stored = ix.stored_passages(file.source)
+        if file.source in extracted:  # re-read by the next index run; the one line above says so
             passages += len(stored)
-            mismatched.extend(_citation_problems(corpus, file, stored, plan.sidecar))
+            continue
+        passages += len(stored)
+        mismatched.extend(_citation_problems(corpus, file, stored, plan.sidecar))
     return CheckReport(
         added=tuple(f.source for f in states["added"]),
         changed=tuple(f.source for f in states["changed"]),

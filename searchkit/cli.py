@@ -77,6 +77,14 @@ def lock_timeout_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def dask_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--dask", metavar="ADDRESS", default=None,
+        help="Run on Dask: a scheduler address (tcp://host:8786), or local / local:W for W workers on this "
+             "machine. Needs a sharded index and: pip install 'searchkit-passages[dask]'.",
+    )(f)
+
+
 def filter_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Filters and date bounds (--where, --since, --until): one spelling for every
     command that narrows the passages it looks at."""
@@ -365,10 +373,14 @@ def main() -> None:
 @click.option("--set", "changes", multiple=True, metavar="NAME=VALUE",
               help="Build with a setting changed, e.g. --set fold_accents=false (repeatable; with --rebuild "
                    "for an index built otherwise).")
+@click.option("--shards", type=click.IntRange(1, 256), default=None, metavar="N",
+              help="Build a sharded index of N shards (each corpus file in one, by its path); "
+                   "with --rebuild to shard an index or change the count.")
+@dask_option
 @format_option(("text", "json"))
 @handle_errors
 def index_command(corpus_dir: Path, index_dir: Path, rebuild: bool, lock_timeout: float, quiet: bool,
-                  changes: tuple[str, ...], fmt: str) -> None:
+                  changes: tuple[str, ...], shards: int | None, dask: str | None, fmt: str) -> None:
     """Build the index, or update it: new and changed files are indexed, deleted
     ones removed, unchanged ones left alone. The settings it was built with are
     recorded in it; searches use them.
@@ -377,14 +389,25 @@ def index_command(corpus_dir: Path, index_dir: Path, rebuild: bool, lock_timeout
     Examples:
       searchkit index --corpus corpus --index index
       searchkit index --rebuild --set fold_accents=false
+      searchkit index --rebuild --shards 4 --dask local:2
     """
-    bar = ProgressBar(sys.stderr) if not quiet and _is_tty(sys.stderr) else None
+    bar = ProgressBar(sys.stderr) if not quiet and _is_tty(sys.stderr) and dask is None else None
+
+    def shard_done(number: int, part: IndexReport) -> None:
+        if not quiet:
+            if bar:
+                bar.close()
+            click.echo(f"searchkit: shard {number:03d}: {part.summary()}", err=True)
+
     try:
         try:
             settings = Settings.from_changes(changes) if changes else None
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--set") from None
-        report = build_index(corpus_dir, index_dir, settings, rebuild=rebuild, lock_timeout=lock_timeout, progress=bar)
+        report = build_index(
+            corpus_dir, index_dir, settings, rebuild=rebuild, lock_timeout=lock_timeout, progress=bar, shards=shards,
+            dask=dask, on_shard=shard_done,
+        )
     finally:
         if bar:
             bar.close()
@@ -562,8 +585,9 @@ def _load_extra(module: str, extra: str) -> Any:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but loopback lets other machines read the index.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@dask_option
 @handle_errors
-def serve_command(index_dir: Path, corpus_dir: Path, host: str, port: int) -> None:
+def serve_command(index_dir: Path, corpus_dir: Path, host: str, port: int, dask: str | None) -> None:
     """Serve the index over HTTP: a search page at /, a read-only JSON API
     (/search, /passages/ID, /health) described at /openapi.json.
 
@@ -574,9 +598,12 @@ def serve_command(index_dir: Path, corpus_dir: Path, host: str, port: int) -> No
     Example:
       searchkit serve --corpus corpus --index index --port 8000
       curl 'http://127.0.0.1:8000/search?q=Senate+Resolution+211&limit=3'
+      searchkit serve --index big-index --dask tcp://scheduler:8786
     """
     server = _load_extra("server", "server")
     ix = ensure_index(index_dir, corpus_dir)
+    if dask is not None:
+        ix = Searcher(ix, close_index=True, dask=dask)
     if host not in server.LOOPBACK_HOSTS and not host.startswith("127."):
         click.echo(f"searchkit: warning: listening on {host}: anyone who reaches this port can search", err=True)
     click.echo(f"searchkit: serving {index_dir} at http://{host}:{port}/ (Ctrl-C stops)", err=True)

@@ -203,6 +203,13 @@ class SearchResults:
     #: The query with the words this index does not hold replaced by their closest
     #: spellings in it ("did you mean ..."), or None.
     suggestion: str | None = None
+    #: The shards of a sharded index this search could not read (searched with
+    #: ``partial=True``): its hits and counts are those of the other shards.
+    missing_shards: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.missing_shards)
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -228,6 +235,7 @@ class SearchResults:
                 for name, values in self.facets.items()
             },
             "suggestion": self.suggestion,
+            **({"missing_shards": list(self.missing_shards)} if self.missing_shards else {}),
             "hits": [hit.to_dict() for hit in self.hits],
         }
 

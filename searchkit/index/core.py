@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import whoosh.index
 
@@ -216,6 +216,7 @@ class Index:
         commit_every: int | None,
         reindex: set[str],
         fresh: bool = False,
+        owns: Callable[[str], bool] | None = None,
     ) -> IndexReport:
         from .plan import plan_update
         from .update import Update, load_manifest
@@ -226,7 +227,7 @@ class Index:
         change = None if fresh else _extractor_change(self.path)
         if change:
             reindex = reindex | {source for source in manifest if source.lower().endswith(EXTRACTED_SUFFIXES)}
-        plan = plan_update(corpus, manifest, reindex)
+        plan = plan_update(corpus, manifest, reindex, owns)
         report = Update(self, plan, manifest, progress=progress, commit_every=commit_every, reindex=reindex, fresh=fresh).run()
         if change:
             _record_extractor(self.path)
@@ -286,8 +287,10 @@ def open_index(
     settings: Settings | None = None,
     *,
     writer_options: WriterOptions | None = None,
-) -> Index:
-    """Open an index that searchkit built.
+    partial: bool = False,
+) -> Any:
+    """Open an index that searchkit built: an ``Index``, or a ``ShardedIndex`` for a
+    sharded one (``partial=True``: leaving out the shards that cannot be opened).
 
     With ``settings``, their index-time part must match what the index was built
     with; otherwise ``IndexMismatchError`` says how to rebuild. Without, the
@@ -300,6 +303,10 @@ def open_index(
             f"the index at {path} has schema version {data.get('schema_version')}, this searchkit "
             f"uses {SCHEMA_VERSION}; rebuild it: searchkit index --rebuild --index {path}"
         )
+    if isinstance(data.get("shards"), dict):
+        from .shards import open_sharded
+
+        return open_sharded(path, settings, writer_options=writer_options, partial=partial)
     # Settings added later are recorded by newer builds only: a missing one had the
     # default of its time (accents were kept before they were folded by default).
     recorded = Settings.from_dict({**_DEFAULTS_BEFORE, **dict(data.get("settings") or {})}).index_time()
@@ -381,6 +388,10 @@ def build_index(
     commit_every: int | None = None,
     reindex: Iterable[str] = (),
     writer_options: WriterOptions | None = None,
+    shards: int | None = None,
+    dask: str | None = None,
+    owns: Callable[[str], bool] | None = None,
+    on_shard: Callable[[int, IndexReport], None] | None = None,
 ) -> IndexReport:
     """Build the index for ``corpus`` in ``index``, or bring an existing one up to date.
 
@@ -390,12 +401,26 @@ def build_index(
     seconds, then raises ``IndexLockedError``. See ``Index.update`` for
     ``commit_every`` and ``reindex``, and ``WriterOptions`` for ``writer_options``.
     This is what ``searchkit index`` runs.
+
+    ``shards=N`` builds (or keeps) a sharded index: N complete indexes, each holding
+    the corpus files whose path hashes to it (``shards.py``); an existing sharded
+    index is updated shard by shard whether or not it is given. ``dask`` (a scheduler
+    address, ``local`` or ``local:W``) runs each shard's update as a Dask task.
+    ``owns`` (for one shard) says which corpus files this index holds;
+    ``on_shard(number, report)`` hears of each shard as its update finishes.
     """
     path = Path(index)
-    if not Path(corpus).is_dir():
-        from ..ingest import list_files
+    from .shards import build_sharded, is_sharded
 
-        list_files(corpus)  # raises the CorpusError that names the problem
+    if shards is not None or dask is not None or is_sharded(path):
+        return build_sharded(
+            corpus, path, settings, shards=shards, dask=dask, rebuild=rebuild, lock_timeout=lock_timeout,
+            progress=progress, commit_every=commit_every, reindex=reindex, writer_options=writer_options,
+            on_shard=on_shard,
+        )
+    from .plan import check_corpus
+
+    check_corpus(corpus)
     if rebuild or not _has_index(path):
         _prepare_folder(path)
     from .writing import _write_errors
@@ -412,7 +437,9 @@ def build_index(
         elif ix is None:
             ix = open_index(path, settings, writer_options=writer_options)
         with ix:
-            report = ix._update(corpus, progress=progress, commit_every=commit_every, reindex=set(reindex), fresh=fresh)
+            report = ix._update(
+                corpus, progress=progress, commit_every=commit_every, reindex=set(reindex), fresh=fresh, owns=owns
+            )
     # After the lock: other writers need not wait for the saved searches to run.
     return _with_watches(path, report)
 
@@ -440,6 +467,8 @@ def ensure_index(
 ) -> Index:
     """Open the index, building it from ``corpus`` first when there is none yet."""
     path = Path(index)
-    if corpus is not None and not _has_index(path):
+    from .shards import is_sharded
+
+    if corpus is not None and not _has_index(path) and not is_sharded(path):
         build_index(corpus, path)
     return open_index(path)

@@ -247,7 +247,7 @@ def _prepare_folder(path: Path) -> None:
 #: (_MAIN_<generation>.toc) and segment files (MAIN_<segment id>.<kind>), its lock.
 _INDEX_FILE = re.compile(
     r"(searchkit\.json|manifest\.json|manifest\.journal|stems\.table|stems\.json|MAIN_WRITELOCK"
-    r"|watches\.json|WATCHES_LOCK"
+    r"|watches\.json|WATCHES_LOCK|shards(-[0-9a-f]+)?"
     r"|_MAIN_\d+\.toc|MAIN_[a-z0-9]+(_\d+)?\.[A-Za-z0-9_.]+|\..*)"
 )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Collection, Literal, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Collection, Literal, Mapping, NamedTuple
 
 from ..models import Skipped
 from .manifest import _NO_META, _Entry, _gc_paused, _meta_hash, _sidecar_by_source
@@ -50,16 +50,31 @@ class UpdatePlan:
     sidecar: Mapping[str, Any]
 
 
+def check_corpus(corpus: str | Path) -> None:
+    """``CorpusError`` naming the problem when ``corpus`` is not a folder to index."""
+    if not Path(corpus).is_dir():
+        from ..ingest import list_files
+
+        list_files(corpus)  # raises the CorpusError that says what is wrong
+
+
 def plan_update(
-    corpus: str | Path, manifest: Mapping[str, _Entry], reindex: Collection[str] = ()
+    corpus: str | Path,
+    manifest: Mapping[str, _Entry],
+    reindex: Collection[str] = (),
+    owns: Callable[[str], bool] | None = None,
 ) -> UpdatePlan:
     """The plan for bringing an index with ``manifest`` up to date with ``corpus``;
-    sources in ``reindex`` are read again even if they look unchanged."""
+    sources in ``reindex`` are read again even if they look unchanged. ``owns``
+    (a shard of a sharded index) says which sources this index holds: the others
+    are not its business, and a metadata line is checked by the whole index."""
     # Imported here so that opening an index to search never loads the ingesters.
     from ..ingest import list_files, load_metadata, unmatched_metadata
 
     with _gc_paused():
         files, problems = list_files(Path(corpus))
+    if owns is not None:
+        files = [file for file in files if owns(file.source)]
     sidecar, sidecar_problems = load_metadata(Path(corpus))
     by_source = _sidecar_by_source(sidecar)
     steps = []
@@ -85,7 +100,7 @@ def plan_update(
             kept[source] = entry  # its folder could not be read: keep what it had
         else:
             removed.append(source)
-    unmatched = unmatched_metadata(sidecar, files)
+    unmatched = unmatched_metadata(sidecar, files) if owns is None else []
     return UpdatePlan(steps, tuple(removed), kept, (*problems, *sidecar_problems, *unmatched), sidecar)
 
 

@@ -260,11 +260,13 @@ def arrange(
     offset: int,
     limit: int,
     text_terms: set[str] = frozenset(),  # type: ignore[assignment]
+    facet_values: int | None = MAX_FACET_VALUES,
 ) -> Arranged:
     """Narrow, count, order and page ``scored``: ``(segment reader, docnum offset,
     {local docnum: score})`` for every segment, every match of the query in it.
     By relevance, passages holding one of ``text_terms`` in their own text come
-    before those that match only through their article's title."""
+    before those that match only through their article's title. Each facet keeps
+    its ``facet_values`` most frequent values (None: all of them)."""
     # (order, order, -score, docnum: the sort key; segment number, local docnum): the
     # rest is read from the segment's columns for the rows that need it.
     rows: list[tuple[Any, ...]] = []
@@ -289,7 +291,7 @@ def arrange(
             days = dates if dates is not None else defaultdict(int)  # no date column: all undated
             rows += [(0 if days[doc] else 1, sign * days[doc], -scores[doc], base + doc, seg, doc) for doc in docs]
     grouped = group_by == "article"
-    facet_counts = _facets(facets, matched, grouped)
+    facet_counts = _facets(facets, matched, grouped, facet_values)
     # One passage per text (copies of a paragraph are one hit), then one per article;
     # only as much of the list is put in order as the page needs.
     seen_texts: set[int] = set()
@@ -378,7 +380,9 @@ def own_text(reader: Any, docnums: AbstractSet[int] | Mapping[int, Any], terms: 
     return found
 
 
-def _facets(names: Sequence[str], matched: Sequence[_Matched], by_article: bool) -> dict[str, list[tuple[str, int]]]:
+def _facets(
+    names: Sequence[str], matched: Sequence[_Matched], by_article: bool, most: int | None = MAX_FACET_VALUES
+) -> dict[str, list[tuple[str, int]]]:
     """``{name: [(value, count)]}`` over every segment's matches, most frequent first:
     passages, or articles when ``by_article``."""
     out = {}
@@ -425,5 +429,5 @@ def _facets(names: Sequence[str], matched: Sequence[_Matched], by_article: bool)
                         if found:
                             counted[value] = counted.get(value, 0) + found
         sizes = ((value, count if isinstance(count, int) else len(count)) for value, count in counted.items())
-        out[name] = sorted(sizes, key=lambda item: (-item[1], item[0]))[:MAX_FACET_VALUES]
+        out[name] = sorted(sizes, key=lambda item: (-item[1], item[0]))[:most]
     return out

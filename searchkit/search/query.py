@@ -15,7 +15,7 @@ from ..errors import QueryError, shown
 from ..settings import Settings
 from .scoring import Leaf
 
-__all__ = ["Words", "plain_query", "similar_query", "parse_queries"]
+__all__ = ["Words", "plain_query", "similar_query", "with_variants", "parse_queries"]
 
 
 class Words(NamedTuple):
@@ -78,6 +78,20 @@ def plain_query(text: str, settings: Settings, stems: Callable[[str], list[str]]
         pairs = sorted({pair for pair in zip(found, found[1:]) if pair[0] != pair[1]})
         query = words_query(leaves, pairs, settings.proximity_slop, settings.proximity_boost)
     return query, set(counts)
+
+
+def with_variants(query: Words, found: Any, settings: Settings) -> Words:
+    """``query`` with the close spellings ``found`` (``variants.Variants``) of its
+    words, each weighed ``variant_weight`` times the word it stands for."""
+    body = "content" if settings.one_field else "text"
+    weight = {term: boost for field, term, boost in query.leaves if field == body}
+    leaves = list(query.leaves)
+    for variant, term in found.of.items():
+        boost = weight[term] * settings.variant_weight
+        leaves.append((body, variant, boost))
+        if settings.title_boost > 0:
+            leaves.append(("title", variant, boost * settings.title_boost))
+    return Words(tuple(leaves), found)
 
 
 def parse_queries(text: str, name: str = "queries") -> list[tuple[str, str]]:

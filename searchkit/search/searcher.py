@@ -16,11 +16,13 @@ released; no two hits of one list carry the same text.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import os
 import re
+import threading
 import time
-from typing import AbstractSet, Any, Callable, Iterable, Mapping, Sequence
+from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..analysis import analyzer, words
 from ..errors import PassageNotFoundError, QueryError, shown
@@ -30,9 +32,9 @@ from ..schema import ARTICLE_KEY, TEXT_KEY, article_key, passage_from_fields, te
 from ..settings import LIBRARY_LIMITS, Settings, check_limit, check_query
 from . import _whoosh, feedback
 from .failures import not_the_query
-from .filters import GROUPS, SORTS, Narrowing, arrange, narrowing, own_text
+from .filters import GROUPS, MAX_FACET_VALUES, SORTS, Narrowing, arrange, narrowing, own_text
 from .highlight import highlight_all
-from .query import Words, plain_query, similar_query
+from .query import Words, plain_query, similar_query, with_variants
 from .reading import Reading, Readings
 from .scoring import Leaf, Scored, Top, all_scores, exact_top, match_ids, weighting
 
@@ -52,6 +54,14 @@ class Searcher:
     read from (for tests, and for hosts with a clock of their own).
     """
 
+    def __new__(cls, index: Any, *args: Any, **kwargs: Any) -> "Searcher":
+        # A sharded index gets a searcher that fans each query out to its shards.
+        if cls is Searcher and _is_sharded(index):
+            from .sharded import ShardedSearcher
+
+            return super().__new__(ShardedSearcher)
+        return super().__new__(cls)
+
     def __init__(
         self,
         index: Index | str | os.PathLike[str],
@@ -59,7 +69,13 @@ class Searcher:
         *,
         close_index: bool | None = None,
         clock: Callable[[], float] = time.monotonic,
+        dask: str | None = None,
+        partial: bool = False,
     ) -> None:
+        # A sharded index goes to ShardedSearcher (``__new__``): these options are its own.
+        if dask is not None:
+            raise QueryError(f"the index at {getattr(index, 'path', index)} is not sharded: searching on Dask needs "
+                             "a sharded index (searchkit index --rebuild --shards N)")
         # Close the index with the searcher when this searcher opened it (or is told to).
         self._owns_index = not isinstance(index, Index) if close_index is None else close_index
         self.index = index if isinstance(index, Index) else open_index(index)
@@ -70,6 +86,7 @@ class Searcher:
         self._clock = clock
         self._readings = Readings(self.index, lambda: weighting(self.settings))
         self._analyzer = analyzer(self.settings.analyzer_name)
+        self._shard = threading.local()
 
     def __enter__(self) -> "Searcher":
         return self
@@ -84,6 +101,34 @@ class Searcher:
         finally:
             if self._owns_index:
                 self.index.close()
+
+    @contextlib.contextmanager
+    def _held(self) -> Iterator[Any]:
+        """This thread's reading of the index, held for one use; while this thread
+        searches as one shard of a sharded index, seen through the whole index's
+        statistics (``sharded.GlobalView``)."""
+        with self._readings.held() as reading:
+            stats = getattr(self._shard, "stats", None)
+            if stats is None:
+                yield reading
+            else:
+                from .statistics import GlobalView
+
+                yield GlobalView(reading, stats)
+
+    @contextlib.contextmanager
+    def _as_shard(self, stats: Any) -> Iterator[None]:
+        """Search as one shard of a sharded index: with the whole index's statistics
+        (``statistics.Statistics``), scores unrounded, which passages hold a query
+        word kept in their marks, and facets counted in full (the caller merges)."""
+        self._shard.stats = stats
+        try:
+            yield
+        finally:
+            self._shard.stats = None
+
+    def _is_shard(self) -> bool:
+        return getattr(self._shard, "stats", None) is not None
 
     def _searcher(self) -> Any:
         """This thread's Whoosh searcher (over its reading of the index, not held)."""
@@ -102,7 +147,7 @@ class Searcher:
             query = self._with_variants(query)
             terms = terms | set(query.variants.of)
         if self.settings.feedback_docs > 0 and self.settings.feedback_terms > 0:
-            with self._readings.held() as reading:
+            with self._held() as reading:
                 query = feedback.expand(query, reading, self.settings, self._top)
         return query, terms
 
@@ -112,18 +157,12 @@ class Searcher:
         from .variants import find_variants  # here: only plain words take variants
 
         body = "content" if self.settings.one_field else "text"
-        weight = {term: boost for field, term, boost in query.leaves if field == body}
-        with self._readings.held() as reading:
+        terms = [term for field, term, _ in query.leaves if field == body]
+        with self._held() as reading:
             found = find_variants(
-                reading.reader(), body, list(weight), reading.doc_count_all(), lambda term: reading.doc_frequency(body, term)
+                reading.reader(), body, terms, reading.doc_count_all(), lambda term: reading.doc_frequency(body, term)
             )
-        leaves = list(query.leaves)
-        for variant, term in found.of.items():
-            boost = weight[term] * self.settings.variant_weight
-            leaves.append((body, variant, boost))
-            if self.settings.title_boost > 0:
-                leaves.append(("title", variant, boost * self.settings.title_boost))
-        return Words(tuple(leaves), found)
+        return with_variants(query, found, self.settings)
 
     def _syntax_query(self, text: str) -> tuple[Any, set[str]]:
         from .syntax import parse_syntax
@@ -222,7 +261,7 @@ class Searcher:
 
         def parse() -> tuple[Any, set[str]]:
             body = "content" if self.settings.one_field else "text"
-            with self._readings.held() as reading:
+            with self._held() as reading:
                 return similar_query(source.text, self.settings, self._stems, lambda stem: reading.idf(body, stem))
 
         # One more than the pages asked for: the passage itself (its copies are one hit).
@@ -235,9 +274,13 @@ class Searcher:
         hits = tuple(dataclasses.replace(hit, rank=rank) for rank, hit in enumerate(others[offset : offset + limit], offset + 1))
         count = found.total
         if count is not None:
-            with self._readings.held() as reading:
-                count -= _copies(reading, text_key(source.text)) if group_by is None else 1
+            count -= self._text_copies(source.text) if group_by is None else 1
         return dataclasses.replace(found, hits=hits, total=count, offset=offset)
+
+    def _text_copies(self, text: str) -> int:
+        """How many passages of the index have ``text`` word for word."""
+        with self._held() as reading:
+            return _copies(reading, text_key(text))
 
     def _run(
         self, query: str, parse: Callable[[], tuple[Any, set[str]]] | None, narrow: Narrowing, *, syntax: bool,
@@ -246,13 +289,7 @@ class Searcher:
     ) -> SearchResults:
         """A search once its query is known: ``parse`` gives the query plan and the
         stems to highlight (None: list what passes the filters)."""
-        facet_names = _facet_names(facets)
-        if sort not in SORTS:
-            raise QueryError(f"sort {sort!r} is not one of {', '.join(SORTS)}; pick one")
-        if group_by is not None and group_by not in GROUPS:
-            raise QueryError(f"group_by {group_by!r} is not one of {', '.join(GROUPS)}; pick one")
-        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= LIBRARY_LIMITS.max_offset:
-            raise QueryError(f"offset {offset!r} must be a whole number from 0 to {LIBRARY_LIMITS.max_offset}")
+        facet_names = _checked(sort, group_by, offset, facets)
         arranged = dict(
             syntax=syntax, limit=limit, offset=offset, group_by=group_by,
             sort="-date" if parse is None and sort == "relevance" else sort, facets=facet_names,
@@ -266,7 +303,7 @@ class Searcher:
                 # Whoosh's matchers cannot skip what filters leave out
                 return self._arranged(query, narrow, lambda: (parsed, terms), **arranged)
             allowed = narrow.passing if narrow.active else None
-            with self._readings.held() as reading:
+            with self._held() as reading:
                 if group_by:
                     grouped = self._grouped(reading, parsed, terms, narrow, allowed, limit, offset, time_limit)
                     if grouped is None:  # an index without the article column
@@ -280,8 +317,9 @@ class Searcher:
                     passages, spans, others = passages[offset:], spans[offset:], [None] * (len(passages) - offset)
                     count, undated = self._count(reading, parsed, narrow) if total or narrow.active or offset else (None, 0)
         hits = []
+        shard = self._is_shard()
         for rank, ((score, passage), marks, also) in enumerate(zip(passages, spans, others), offset + 1):
-            hit = _hit(rank, score, passage, marks if highlight else ())
+            hit = _hit(rank, score, passage, marks if highlight or shard else (), exact=shard)
             hits.append(hit if also is None else dataclasses.replace(hit, group_count=len(also) + 1, also=also))
         return self._explained(parsed, SearchResults(
             query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id, total=count, offset=offset, undated=undated
@@ -353,22 +391,23 @@ class Searcher:
         then ``filters.arrange`` makes the page. Past ``time_limit`` the passages
         scored by then are arranged (``timed_out``: counts are then lower bounds)."""
         deadline = None if time_limit is None else self._clock() + time_limit
+        shard = self._is_shard()
         with not_the_query(self.index.path):
             parsed, terms = (None, set()) if parse is None else parse()
-            with self._readings.held() as reading:
+            with self._held() as reading:
                 scored, timed_out = self._all_scores(reading, parsed, narrow, deadline)
                 arranged = arrange(
                     reading, scored, narrow, sort=sort, group_by=group_by, facets=facets, offset=offset, limit=limit,
-                    text_terms=set() if syntax else terms,
+                    text_terms=set() if syntax else terms, facet_values=None if shard else MAX_FACET_VALUES,
                 )
                 found = []
                 for score, docnum, also in arranged.page:
                     others = None if also is None else tuple(reading.stored_fields(d)["passage_id"] for d in also)
                     found.append((score, passage_from_fields(reading.stored_fields(docnum)), others))
-        spans = highlight_all([p.text for _, p, _ in found], terms if highlight else set(), self.settings.analyzer_name)
+        spans = highlight_all([p.text for _, p, _ in found], terms if highlight or shard else set(), self.settings.analyzer_name)
         hits = []
         for rank, ((score, passage, others), marks) in enumerate(zip(found, spans), offset + 1):
-            hit = _hit(rank, score, passage, marks)
+            hit = _hit(rank, score, passage, marks, exact=shard)
             if others is not None:
                 hit = dataclasses.replace(hit, group_count=len(others) + 1, also=others)
             hits.append(hit)
@@ -541,7 +580,7 @@ class Searcher:
     def show(self, passage_id: str) -> PassageContext:
         """The passage with id ``passage_id`` and its neighbours in the same article."""
         with not_the_query(self.index.path):
-            with self._readings.held() as reading:
+            with self._held() as reading:
                 searcher = reading.whoosh()
                 fields = searcher.document(passage_id=passage_id)
                 if fields is None:
@@ -567,7 +606,7 @@ class Searcher:
     def passages_of(self, doc_id: str, source: str | None = None) -> list[Passage]:
         """Every passage of one article (of ``source`` too, when given), in order."""
         with not_the_query(self.index.path):
-            with self._readings.held() as reading:
+            with self._held() as reading:
                 found = [passage_from_fields(f) for f in reading.whoosh().documents(doc_id=doc_id)]
         return sorted((p for p in found if source is None or p.source == source), key=lambda p: p.ordinal)
 
@@ -584,7 +623,7 @@ class Searcher:
         if not wanted:
             return []
         with not_the_query(self.index.path):
-            with self._readings.held() as reading:
+            with self._held() as reading:
                 wanted.sort(key=lambda s: reading.doc_frequency("text", s))
                 docnums: set[int] | None = None
                 for stem in wanted[:rarest] if rarest else wanted:
@@ -642,6 +681,14 @@ def _holding(reading: Reading, docnums: Sequence[int], terms: set[str]) -> set[i
     return found
 
 
+def _is_sharded(index: Any) -> bool:
+    if isinstance(index, (Index, Searcher)):
+        return False
+    from ..index.shards import ShardedIndex, is_sharded
+
+    return isinstance(index, ShardedIndex) or (isinstance(index, (str, os.PathLike)) and is_sharded(index))
+
+
 def _overlap(a: AbstractSet[int], b: AbstractSet[int]) -> int:
     small, large = (a, b) if len(a) < len(b) else (b, a)
     return sum(1 for item in small if item in large)
@@ -657,6 +704,17 @@ def _leaves(query: Any) -> Sequence[Leaf] | None:
     return term_leaves(query)
 
 
+def _checked(sort: str, group_by: str | None, offset: int, facets: Sequence[str] | str) -> tuple[str, ...]:
+    """``QueryError`` for a sort, grouping or offset that is not one; the facet names."""
+    if sort not in SORTS:
+        raise QueryError(f"sort {sort!r} is not one of {', '.join(SORTS)}; pick one")
+    if group_by is not None and group_by not in GROUPS:
+        raise QueryError(f"group_by {group_by!r} is not one of {', '.join(GROUPS)}; pick one")
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= LIBRARY_LIMITS.max_offset:
+        raise QueryError(f"offset {offset!r} must be a whole number from 0 to {LIBRARY_LIMITS.max_offset}")
+    return _facet_names(facets)
+
+
 def _facet_names(facets: Sequence[str] | str) -> tuple[str, ...]:
     """Facet names from ``"a,b"`` or ``["a", "b"]``, lower-cased, each once."""
     names = facets.split(",") if isinstance(facets, str) else [n for item in facets for n in str(item).split(",")]
@@ -670,10 +728,10 @@ def _facet_names(facets: Sequence[str] | str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _hit(rank: int, score: float, passage: Passage, highlights: tuple[tuple[int, int], ...]) -> Hit:
+def _hit(rank: int, score: float, passage: Passage, highlights: tuple[tuple[int, int], ...], exact: bool = False) -> Hit:
     return Hit(
         rank=rank,
-        score=round(float(score), 6),
+        score=float(score) if exact else round(float(score), 6),
         highlights=highlights,
         **{f.name: getattr(passage, f.name) for f in dataclasses.fields(passage)},
     )

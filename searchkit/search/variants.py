@@ -15,7 +15,7 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-__all__ = ["Variants", "find_variants", "max_distance", "edit_distance", "RARE_SHARE", "MAX_VARIANTS"]
+__all__ = ["Variants", "find_variants", "choose_variants", "close_spellings", "may_vary", "rare_count", "max_distance", "edit_distance", "RARE_SHARE", "MAX_VARIANTS"]
 
 #: A word in at most this share of the passages (or in 3 or fewer) is rare: a name, a
 #: misspelling. Common words never take variants (they would drown the query).
@@ -76,32 +76,57 @@ def _starting_with(reader: Any, fieldname: str, letter: str) -> set[str]:
     return found
 
 
-def find_variants(reader: Any, fieldname: str, terms: list[str], total: int, frequency: Callable[[str], int]) -> Variants:
-    """Close spellings in ``reader``'s ``fieldname`` of the rare ``terms`` (stems of
-    query words), ``total`` passages in all; ``frequency(term)`` gives a term's
-    document frequency (the searcher's, kept: scoring asks for the same)."""
-    rare = max(3, int(total * RARE_SHARE))
+def close_spellings(reader: Any, fieldname: str, term: str) -> list[tuple[int, str]]:
+    """``(edit distance, word)`` of each term of ``fieldname`` within the edit distance
+    ``term`` allows (itself left out)."""
+    limit = max_distance(term)
+    close = []
+    letters = set(term)
+    for other in _starting_with(reader, fieldname, term[0]):
+        # One edit changes at most two letters of the set: most words fail this
+        # at C speed before the edit distance is computed.
+        if other != term and abs(len(other) - len(term)) <= limit and len(letters.symmetric_difference(other)) <= 2 * limit:
+            distance = edit_distance(term, other, limit)
+            if distance <= limit:
+                close.append((distance, other))
+    return close
+
+
+def may_vary(term: str) -> bool:
+    """Whether ``term`` is long enough, and a word, to take close spellings."""
+    return bool(max_distance(term)) and term[:1].isalpha()
+
+
+def rare_count(total: int) -> int:
+    """The most passages (of ``total``) a rare word is in."""
+    return max(3, int(total * RARE_SHARE))
+
+
+def choose_variants(
+    terms: list[str], total: int, frequency: Callable[[str], int], close: Callable[[str], list[tuple[int, str]]]
+) -> Variants:
+    """The close spellings of the rare ``terms`` (``total`` passages in all;
+    ``frequency(term)``: its document frequency; ``close(term)``: its candidates, as
+    ``close_spellings`` gives them), the closest and most frequent first."""
+    rare = rare_count(total)
     of: dict[str, str] = {}
     suggestion: dict[str, str] = {}
     for term in terms:
-        limit = max_distance(term)
-        if not limit or not term[:1].isalpha():
+        if not may_vary(term):
             continue
         count = frequency(term)
         if count > rare:
             continue
-        close = []
-        letters = set(term)
-        for other in _starting_with(reader, fieldname, term[0]):
-            # One edit changes at most two letters of the set: most words fail this
-            # at C speed before the edit distance is computed.
-            if other != term and abs(len(other) - len(term)) <= limit and len(letters.symmetric_difference(other)) <= 2 * limit:
-                distance = edit_distance(term, other, limit)
-                if distance <= limit:
-                    close.append((distance, -frequency(other), other))
-        close.sort()
-        for _, _, other in close[:MAX_VARIANTS]:
+        ranked = sorted((distance, -frequency(other), other) for distance, other in close(term))
+        for _, _, other in ranked[:MAX_VARIANTS]:
             of.setdefault(other, term)
-        if not count and close:
-            suggestion[term] = close[0][2]
+        if not count and ranked:
+            suggestion[term] = ranked[0][2]
     return Variants(of, suggestion)
+
+
+def find_variants(reader: Any, fieldname: str, terms: list[str], total: int, frequency: Callable[[str], int]) -> Variants:
+    """Close spellings in ``reader``'s ``fieldname`` of the rare ``terms`` (stems of
+    query words), ``total`` passages in all; ``frequency(term)`` gives a term's
+    document frequency (the searcher's, kept: scoring asks for the same)."""
+    return choose_variants(terms, total, frequency, lambda term: close_spellings(reader, fieldname, term))
