@@ -205,14 +205,27 @@ def _write(path: Path, data: bytes) -> None:
         ) from None
 
 
-def _build_id(index: Index, generation: int) -> str:
-    """The build id: sha256 of the index's table of contents for ``generation``. It
-    names the commit's segments (random ids), so it differs between two builds of
-    the same corpus and between commits, and stays the same while nothing is written."""
+def _generation(index: Any) -> int:
+    """The index's commit number (of a sharded one: the sum of its shards', which
+    grows with any shard's commit)."""
+    return sum(int(part.whoosh.latest_generation()) for part in getattr(index, "shards", [index]))
+
+
+def _build_id(index: Any, generation: int) -> str:
+    """The build id: sha256 of the index's table of contents for ``generation`` (of
+    a sharded one: of each shard's, in shard order). It names the commit's segments
+    (random ids), so it differs between two builds of the same corpus and between
+    commits, and stays the same while nothing is written."""
+    digest = hashlib.sha256()
     try:
-        return hashlib.sha256((index.path / _toc_name(generation)).read_bytes()).hexdigest()[:16]
+        if hasattr(index, "shards"):
+            for shard in index.shards:
+                digest.update((shard.path / _toc_name(int(shard.whoosh.latest_generation()))).read_bytes())
+        else:
+            digest.update((index.path / _toc_name(generation)).read_bytes())
     except OSError:
         return ""  # a newer commit removed it meanwhile: the caller searches again
+    return digest.hexdigest()[:16]
 
 
 def _where(where: Mapping[str, Any] | Iterable[str] | None) -> Any:
@@ -262,10 +275,10 @@ def export(
     try:
         ix = searcher.index
         for _ in range(_GENERATION_TRIES):
-            generation = int(ix.whoosh.latest_generation())
+            generation = _generation(ix)
             results = searcher.search(query, **options)  # type: ignore[arg-type]
             build_id = _build_id(ix, generation)
-            if build_id and int(ix.whoosh.latest_generation()) == generation:
+            if build_id and _generation(ix) == generation:
                 break
         else:
             raise ExportError(f"the index at {ix.path} kept changing during the export; try again when it is idle")
