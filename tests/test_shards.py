@@ -76,6 +76,13 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     return corpus, root / "one", root / "sharded"
 
 
+def working_copy(tmp_path: Path, corpus: Path, index: Path) -> tuple[Path, Path]:
+    """Copies of a corpus and its index that a test may change."""
+    shutil.copytree(corpus, tmp_path / "corpus")
+    shutil.copytree(index, tmp_path / "index")
+    return tmp_path / "corpus", tmp_path / "index"
+
+
 def same(a: searchkit.SearchResults, b: searchkit.SearchResults) -> None:
     """Two result lists are the same: hits in the same order, scores within 1e-6, counts."""
     assert [h.passage_id for h in a.hits] == [h.passage_id for h in b.hits], a.query
@@ -160,10 +167,7 @@ def test_a_rare_word_finds_its_close_spellings_in_other_shards(tmp_path: Path) -
 
 def test_an_update_touches_only_the_shards_of_changed_files(pair: tuple[Path, Path, Path], tmp_path: Path) -> None:
     corpus, _, built = pair
-    work = tmp_path / "corpus"
-    shutil.copytree(corpus, work)
-    index = tmp_path / "index"
-    shutil.copytree(built, index)
+    work, index = working_copy(tmp_path, corpus, built)
     before = {p: sorted(x.name for x in p.glob("_MAIN_*.toc")) for p in shard_paths(index)}
     changed = "wire/story-011.txt"
     (work / changed).write_text("Changed\n\nA new text about lighthouses and tides.\n", encoding="utf-8")

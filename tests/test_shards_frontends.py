@@ -14,6 +14,8 @@ from click.testing import CliRunner
 import searchkit
 from searchkit.cli import main
 
+from test_shards import working_copy
+
 BUNDLED = Path(__file__).resolve().parent.parent / "corpus"
 
 
@@ -60,10 +62,7 @@ def test_show_and_similar(indexes: tuple[Path, Path, Path]) -> None:
 
 def test_export_and_its_check_on_a_sharded_index(indexes: tuple[Path, Path, Path], tmp_path: Path) -> None:
     corpus, one, sharded = indexes
-    work = tmp_path / "corpus"
-    shutil.copytree(corpus, work)
-    index = tmp_path / "index"
-    shutil.copytree(sharded, index)
+    work, index = working_copy(tmp_path, corpus, sharded)
     out_a, out_b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     assert run("export", "chechnya purge", "--out", str(out_a), "--index", str(one), "--corpus", str(corpus))[0] == 0
     assert run("export", "chechnya purge", "--out", str(out_b), "--index", str(index), "--corpus", str(work))[0] == 0
@@ -81,10 +80,7 @@ def test_export_and_its_check_on_a_sharded_index(indexes: tuple[Path, Path, Path
 
 def test_watches_check_and_updates_on_a_sharded_index(indexes: tuple[Path, Path, Path], tmp_path: Path) -> None:
     corpus, _, sharded = indexes
-    work = tmp_path / "corpus"
-    shutil.copytree(corpus, work)
-    index = tmp_path / "index"
-    shutil.copytree(sharded, index)
+    work, index = working_copy(tmp_path, corpus, sharded)
     assert run("watch", "add", "lighthouses", "lighthouse keeper", "--index", str(index))[0] == 0
     assert run("watch", "run", "--index", str(index))[0] == 0
     (work / "new.txt").write_text("Keepers\n\nThe last lighthouse keeper retired on Friday.\n", encoding="utf-8")
