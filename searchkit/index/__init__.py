@@ -11,6 +11,7 @@ The package follows an update through the folder:
 * ``update``: doing it, as named steps
 * ``verify``: what ``searchkit check`` verifies of the files themselves
 * ``core``: ``Index`` and open / create / build / ensure
+* ``shards``: a sharded index, N complete indexes in one folder (built here or on Dask)
 
 Only this package and ``searchkit.search`` (with ``analysis`` and ``schema``) import Whoosh;
 every read of a Whoosh private attribute in this package is in ``layout`` (its file

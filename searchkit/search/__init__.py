@@ -10,6 +10,10 @@ One module per job, in the order a query goes through them:
 * ``scoring``: BM25F and the exact top passages for an OR of words;
   ``topk``: one passage per text
 * ``feedback``: pseudo-relevance feedback; ``highlight``: highlight spans
+* ``filters``: filters, date bounds, facets, grouping and order over every match;
+  ``variants``: close spellings of rare words
+* ``sharded``: a sharded index's searcher (every shard scored with the whole
+  index's ``statistics``, the pages merged)
 * ``failures``: which error a failing search raises
 * ``_whoosh``: the only reader of Whoosh's private attributes
 """
