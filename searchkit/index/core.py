@@ -24,6 +24,7 @@ from .layout import (
     EXTRACTED_SUFFIXES,
     OLD_STEMS_FILE,
     SETTINGS_FILE,
+    SHARDS_KEY,
     STEMS_FILE,
     _extractor_change,
     _generation,
@@ -34,6 +35,7 @@ from .layout import (
     _settings_record,
     _toc_name,
     _write_json,
+    is_sharded,
 )
 from .lock import LOCK_TIMEOUT, write_lock
 from .stems import _load_stems, _read_stems, _write_stems
@@ -303,7 +305,7 @@ def open_index(
             f"the index at {path} has schema version {data.get('schema_version')}, this searchkit "
             f"uses {SCHEMA_VERSION}; rebuild it: searchkit index --rebuild --index {path}"
         )
-    if isinstance(data.get("shards"), dict):
+    if isinstance(data.get(SHARDS_KEY), dict):
         from .shards import open_sharded
 
         return open_sharded(path, settings, writer_options=writer_options, partial=partial)
@@ -410,9 +412,9 @@ def build_index(
     ``on_shard(number, report)`` hears of each shard as its update finishes.
     """
     path = Path(index)
-    from .shards import build_sharded, is_sharded
-
     if shards is not None or dask is not None or is_sharded(path):
+        from .shards import build_sharded
+
         return build_sharded(
             corpus, path, settings, shards=shards, dask=dask, rebuild=rebuild, lock_timeout=lock_timeout,
             progress=progress, commit_every=commit_every, reindex=reindex, writer_options=writer_options,
@@ -467,8 +469,6 @@ def ensure_index(
 ) -> Index:
     """Open the index, building it from ``corpus`` first when there is none yet."""
     path = Path(index)
-    from .shards import is_sharded
-
     if corpus is not None and not _has_index(path) and not is_sharded(path):
         build_index(corpus, path)
     return open_index(path)

@@ -54,6 +54,26 @@ WATCHES_FILE = "watches.json"
 WATCHES_LOCK = "WATCHES_LOCK"
 
 
+#: The settings record's key of a sharded index: ``{"count": N, "folder": "shards"}``
+#: (``shards.py``).
+SHARDS_KEY = "shards"
+
+
+def _shards_record(path: Path) -> dict[str, Any] | None:
+    """The settings record's shard entry, or None for an unsharded (or no) index."""
+    try:
+        data = json.loads((path / SETTINGS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    entry = data.get(SHARDS_KEY) if isinstance(data, dict) else None
+    return entry if isinstance(entry, dict) and isinstance(entry.get("count"), int) else None
+
+
+def is_sharded(path: str | os.PathLike[str]) -> bool:
+    """Whether the folder holds a sharded index."""
+    return _shards_record(Path(path)) is not None
+
+
 def _write_json(path: Path, data: Any) -> None:
     # dumps, not dump: json.dump encodes in pure Python, several times slower (large manifests).
     _write_text(path, json.dumps(data, ensure_ascii=False, sort_keys=True))

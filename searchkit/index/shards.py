@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import time
 import zlib
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 from ..errors import IndexDamagedError, IndexMismatchError, SearchkitError
 from ..models import IndexReport, Passage, Skipped
 from ..settings import Settings
-from .layout import SETTINGS_FILE, _has_index, _prepare_folder, _settings_record, _write_json
+from .layout import SETTINGS_FILE, SHARDS_KEY, _has_index, _prepare_folder, _settings_record, _shards_record, _write_json, is_sharded
 from .lock import LOCK_TIMEOUT, write_lock
 
 if TYPE_CHECKING:
@@ -40,8 +39,6 @@ __all__ = [
     "SHARDS_KEY", "MAX_SHARDS",
 ]
 
-#: The settings record's key: ``{"count": N, "folder": "shards"}``.
-SHARDS_KEY = "shards"
 #: More shards than this is a typo, not an archive (each is a folder of open files).
 MAX_SHARDS = 256
 
@@ -62,21 +59,6 @@ class Owner(NamedTuple):
 
     def __call__(self, source: str) -> bool:
         return shard_of(source, self.count) == self.number
-
-
-def _shards_record(path: Path) -> dict[str, Any] | None:
-    """The settings record's shard entry, or None for an unsharded (or no) index."""
-    try:
-        data = json.loads((path / SETTINGS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    entry = data.get(SHARDS_KEY) if isinstance(data, dict) else None
-    return entry if isinstance(entry, dict) and isinstance(entry.get("count"), int) else None
-
-
-def is_sharded(path: str | Path) -> bool:
-    """Whether the folder holds a sharded index."""
-    return _shards_record(Path(path)) is not None
 
 
 def shard_paths(path: Path) -> list[Path]:
@@ -354,6 +336,8 @@ def _unmatched(corpus: Path) -> tuple[Skipped, ...]:
 def _drop_abandoned(path: Path, keep: str) -> None:
     """Remove shard folders the settings record does not name (an earlier layout, or
     a re-shard that was killed before it switched); the caller holds the lock."""
+    import shutil  # here: opening an index never removes anything
+
     named = str((_shards_record(path) or {}).get("folder") or "")
     for child in path.iterdir():
         if child.is_dir() and (child.name == "shards" or child.name.startswith("shards-")) and child.name not in (keep, named):

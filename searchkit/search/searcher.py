@@ -682,11 +682,15 @@ def _holding(reading: Reading, docnums: Sequence[int], terms: set[str]) -> set[i
 
 
 def _is_sharded(index: Any) -> bool:
+    if isinstance(index, (str, os.PathLike)):
+        from ..index.layout import is_sharded  # loaded already: opening an index reads the same file
+
+        return is_sharded(index)
     if isinstance(index, (Index, Searcher)):
         return False
-    from ..index.shards import ShardedIndex, is_sharded
+    from ..index.shards import ShardedIndex  # loaded already: the caller has one
 
-    return isinstance(index, ShardedIndex) or (isinstance(index, (str, os.PathLike)) and is_sharded(index))
+    return isinstance(index, ShardedIndex)
 
 
 def _overlap(a: AbstractSet[int], b: AbstractSet[int]) -> int:
