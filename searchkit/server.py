@@ -88,6 +88,7 @@ def _narrowing(params: Any) -> dict[str, Any]:
         "where": params.getlist("where"), "since": params.get("since"), "until": params.get("until"),
         "group_by": params.get("group_by") or None, "sort": params.get("sort") or "relevance",
         "facets": params.get("facets", ""), "offset": _offset(params.get("offset")),
+        "copies": params.get("copies") or "together",
     }
 
 
@@ -413,6 +414,10 @@ def openapi() -> dict[str, Any]:
                      "description": "How many passages to return."},
                     {"name": "syntax", "in": "query", "schema": {"type": "boolean", "default": False},
                      "description": 'Read q as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.'},
+                    {"name": "copies", "in": "query",
+                     "schema": {"type": "string", "enum": ["together", "separate"], "default": "together"},
+                     "description": "together: near-identical passages (wire copy republished with small edits) "
+                                    "are one hit listing the others in copies; separate: each is a hit."},
                     *_NARROWING,
                 ],
                 "responses": {"200": _json(_ref("SearchResults"), "The best passages, best first."), **_ERRORS},
@@ -522,6 +527,10 @@ def openapi() -> dict[str, Any]:
                                 "description": "With group_by=article: the article's matching passages."},
                 "also": {"type": "array", "items": _STR,
                          "description": "With group_by=article: the ids of the article's other matching passages."},
+                "copies": {"type": "array", "items": _obj({
+                    "source": _STR, "doc_id": _STR, "passage_id": _STR, "start": _INT, "end": _INT,
+                    "publisher": _OPT_STR, "date": _OPT_STR, "similarity": {"type": "number"},
+                }), "description": "The other locations of this text, word for word or near-identical, earliest first."},
             }),
             "SearchResults": _obj({
                 "query_id": _OPT_STR, "query": _STR, "timed_out": {"type": "boolean"},

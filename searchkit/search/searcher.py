@@ -25,10 +25,11 @@ from typing import AbstractSet, Any, Callable, Iterable, Mapping, Sequence
 from ..analysis import analyzer, words
 from ..errors import PassageNotFoundError, QueryError, shown
 from ..index import Index, ensure_index, open_index
-from ..models import Hit, Passage, PassageContext, SearchResults
+from ..models import Copy, Hit, Passage, PassageContext, SearchResults
 from ..schema import ARTICLE_KEY, TEXT_KEY, article_key, passage_from_fields, text_key
 from ..settings import LIBRARY_LIMITS, Settings, check_limit, check_query
 from . import _whoosh, feedback
+from .copies import COPIES, copies_of, merge_copies
 from .failures import not_the_query
 from .filters import GROUPS, SORTS, Narrowing, arrange, narrowing, own_text
 from .highlight import highlight_all
@@ -149,6 +150,7 @@ class Searcher:
         facets: Sequence[str] | str = (),
         offset: int = 0,
         total: bool = False,
+        copies: str = "together",
     ) -> SearchResults:
         """The ``limit`` best passages for ``query``, best first.
 
@@ -169,6 +171,12 @@ class Searcher:
         * ``offset``: where the page starts; pages of one index generation never
           repeat or skip a hit.
         * ``total=True`` counts the matches (any of the above counts them too).
+        * ``copies="together"`` (the default): near-identical passages (wire copy
+          republished with small edits, ``Settings.copies_threshold``) are one hit,
+          the best, with the others in ``Hit.copies``, earliest first;
+          ``"separate"``: each is a hit of its own. Passages with the same text
+          are one hit either way (``copies`` lists their other locations).
+          ``total`` and facets count every matching passage, copies included.
 
         An empty ``query`` with a filter or date bound lists every passage that
         passes, newest first.
@@ -194,7 +202,7 @@ class Searcher:
         parse = None if browse else (lambda: self._syntax_query(query) if syntax else self._plain_query(query))
         return self._run(
             query, parse, narrow, syntax=syntax, limit=limit, offset=offset, group_by=group_by, sort=sort,
-            facets=facets, query_id=query_id, highlight=highlight, time_limit=time_limit, total=total,
+            facets=facets, query_id=query_id, highlight=highlight, time_limit=time_limit, total=total, copies=copies,
         )
 
     def similar(
@@ -212,6 +220,7 @@ class Searcher:
         total: bool = False,
         highlight: bool = True,
         time_limit: float | None = None,
+        copies: str = "together",
     ) -> SearchResults:
         """The passages most like passage ``passage_id`` (by its most distinctive
         words), the passage itself and its exact copies left out; the options are
@@ -229,7 +238,7 @@ class Searcher:
         found = self._run(
             f"similar:{passage_id}", parse, narrow, syntax=False, limit=min(offset + limit + 1, MAX_LIMIT), offset=0,
             group_by=group_by, sort=sort, facets=facets, query_id=None, highlight=highlight, time_limit=time_limit,
-            total=total,
+            total=total, copies=copies,
         )
         others = [hit for hit in found.hits if hit.text != source.text and hit.passage_id != passage_id]
         hits = tuple(dataclasses.replace(hit, rank=rank) for rank, hit in enumerate(others[offset : offset + limit], offset + 1))
@@ -242,11 +251,14 @@ class Searcher:
     def _run(
         self, query: str, parse: Callable[[], tuple[Any, set[str]]] | None, narrow: Narrowing, *, syntax: bool,
         limit: int, offset: int, group_by: str | None, sort: str, facets: Sequence[str] | str,
-        query_id: str | None, highlight: bool, time_limit: float | None, total: bool,
+        query_id: str | None, highlight: bool, time_limit: float | None, total: bool, copies: str = "together",
     ) -> SearchResults:
         """A search once its query is known: ``parse`` gives the query plan and the
         stems to highlight (None: list what passes the filters)."""
         facet_names = _facet_names(facets)
+        if copies not in COPIES:
+            raise QueryError(f"copies {copies!r} is not one of {', '.join(COPIES)}; pick one")
+        together = copies == "together"
         if sort not in SORTS:
             raise QueryError(f"sort {sort!r} is not one of {', '.join(SORTS)}; pick one")
         if group_by is not None and group_by not in GROUPS:
@@ -256,7 +268,7 @@ class Searcher:
         arranged = dict(
             syntax=syntax, limit=limit, offset=offset, group_by=group_by,
             sort="-date" if parse is None and sort == "relevance" else sort, facets=facet_names,
-            query_id=query_id, highlight=highlight, time_limit=time_limit,
+            query_id=query_id, highlight=highlight, time_limit=time_limit, together=together,
         )
         if parse is None or sort != "relevance" or facet_names:
             return self._arranged(query, narrow, parse, **arranged)
@@ -267,21 +279,40 @@ class Searcher:
                 return self._arranged(query, narrow, lambda: (parsed, terms), **arranged)
             allowed = narrow.passing if narrow.active else None
             with self._readings.held() as reading:
+                find = lambda p: copies_of(reading, p, narrow, self.settings.copies_threshold)  # noqa: E731
                 if group_by:
-                    grouped = self._grouped(reading, parsed, terms, narrow, allowed, limit, offset, time_limit)
-                    if grouped is None:  # an index without the article column
+                    counted: list[tuple[int, int]] = []
+
+                    def fetch(n: int) -> tuple[list[Any], bool]:
+                        grouped = self._grouped(reading, parsed, terms, narrow, allowed, n, 0, time_limit)
+                        if grouped is None:
+                            raise _NoColumn
+                        passages, spans, others, count, undated, timed_out = grouped
+                        counted.append((count, undated))
+                        return list(zip(passages, spans, others)), timed_out
+
+                    try:
+                        page, timed_out = merge_copies(
+                            fetch, lambda item: item[0][1], find, offset=offset, limit=limit, together=together,
+                            widest=MAX_LIMIT,
+                        )
+                    except _NoColumn:  # an index without the article column
                         return self._arranged(query, narrow, lambda: (parsed, terms), **arranged)
-                    passages, spans, others, count, undated, timed_out = grouped
+                    count, undated = counted[-1]
                 else:
-                    found = self._own_text_first(
-                        reading, parsed, terms, offset + limit, time_limit, allowed, syntax, highlight=highlight
+                    def fetch(n: int) -> tuple[list[Any], bool]:
+                        passages, spans, timed_out = self._own_text_first(
+                            reading, parsed, terms, n, time_limit, allowed, syntax, highlight=highlight
+                        )
+                        return [(item, marks, None) for item, marks in zip(passages, spans)], timed_out
+
+                    page, timed_out = merge_copies(
+                        fetch, lambda item: item[0][1], find, offset=offset, limit=limit, together=together, widest=MAX_LIMIT,
                     )
-                    passages, spans, timed_out = found
-                    passages, spans, others = passages[offset:], spans[offset:], [None] * (len(passages) - offset)
                     count, undated = self._count(reading, parsed, narrow) if total or narrow.active or offset else (None, 0)
         hits = []
-        for rank, ((score, passage), marks, also) in enumerate(zip(passages, spans, others), offset + 1):
-            hit = _hit(rank, score, passage, marks if highlight else ())
+        for rank, (((score, passage), marks, also), found) in enumerate(page, offset + 1):
+            hit = _hit(rank, score, passage, marks if highlight else (), found)
             hits.append(hit if also is None else dataclasses.replace(hit, group_count=len(also) + 1, also=also))
         return self._explained(parsed, SearchResults(
             query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id, total=count, offset=offset, undated=undated
@@ -347,7 +378,7 @@ class Searcher:
     def _arranged(
         self, query: str, narrow: Narrowing, parse: Callable[[], tuple[Any, set[str]]] | None, *, syntax: bool,
         limit: int, offset: int, group_by: str | None, sort: str, facets: tuple[str, ...], query_id: str | None,
-        highlight: bool, time_limit: float | None,
+        highlight: bool, time_limit: float | None, together: bool = True,
     ) -> SearchResults:
         """A search narrowed, counted, grouped, sorted or paged: every match is scored,
         then ``filters.arrange`` makes the page. Past ``time_limit`` the passages
@@ -357,18 +388,30 @@ class Searcher:
             parsed, terms = (None, set()) if parse is None else parse()
             with self._readings.held() as reading:
                 scored, timed_out = self._all_scores(reading, parsed, narrow, deadline)
-                arranged = arrange(
-                    reading, scored, narrow, sort=sort, group_by=group_by, facets=facets, offset=offset, limit=limit,
-                    text_terms=set() if syntax else terms,
+                made: list[Any] = []
+
+                def fetch(n: int) -> tuple[list[tuple[float, Passage, tuple[str, ...] | None]], bool]:
+                    # From the top each time: the page is cut after copies are merged.
+                    made[:] = [arrange(
+                        reading, scored, narrow, sort=sort, group_by=group_by, facets=facets, offset=0, limit=n,
+                        text_terms=set() if syntax else terms,
+                    )]
+                    out = []
+                    for score, docnum, also in made[0].page:
+                        others = None if also is None else tuple(reading.stored_fields(d)["passage_id"] for d in also)
+                        out.append((score, passage_from_fields(reading.stored_fields(docnum)), others))
+                    return out, timed_out
+
+                page, _ = merge_copies(
+                    fetch, lambda item: item[1], lambda p: copies_of(reading, p, narrow, self.settings.copies_threshold),
+                    offset=offset, limit=limit, together=together, widest=MAX_LIMIT,
                 )
-                found = []
-                for score, docnum, also in arranged.page:
-                    others = None if also is None else tuple(reading.stored_fields(d)["passage_id"] for d in also)
-                    found.append((score, passage_from_fields(reading.stored_fields(docnum)), others))
+                arranged = made[0]
+        found = [item for item, _ in page]
         spans = highlight_all([p.text for _, p, _ in found], terms if highlight else set(), self.settings.analyzer_name)
         hits = []
-        for rank, ((score, passage, others), marks) in enumerate(zip(found, spans), offset + 1):
-            hit = _hit(rank, score, passage, marks)
+        for rank, ((score, passage, others), marks, (_, copies)) in enumerate(zip(found, spans, page), offset + 1):
+            hit = _hit(rank, score, passage, marks, copies)
             if others is not None:
                 hit = dataclasses.replace(hit, group_count=len(others) + 1, also=others)
             hits.append(hit)
@@ -670,11 +713,16 @@ def _facet_names(facets: Sequence[str] | str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _hit(rank: int, score: float, passage: Passage, highlights: tuple[tuple[int, int], ...]) -> Hit:
+class _NoColumn(Exception):
+    """The index has no article column: grouping takes the arranged path."""
+
+
+def _hit(rank: int, score: float, passage: Passage, highlights: tuple[tuple[int, int], ...], copies: tuple[Copy, ...] = ()) -> Hit:
     return Hit(
         rank=rank,
         score=round(float(score), 6),
         highlights=highlights,
+        copies=copies,
         **{f.name: getattr(passage, f.name) for f in dataclasses.fields(passage)},
     )
 
@@ -694,7 +742,9 @@ def search(
 
     ``time_limit`` (seconds) returns the hits found by then, with ``timed_out=True``;
     ``options`` are ``Searcher.search``'s: ``where``, ``since``, ``until``,
-    ``group_by``, ``sort``, ``facets``, ``offset``, ``total``, ``highlight``."""
+    ``group_by``, ``sort``, ``facets``, ``offset``, ``total``, ``highlight``, and
+    ``copies``: ``"together"`` (near-identical passages are one hit, the others in
+    ``Hit.copies``) or ``"separate"``."""
     with Searcher(ensure_index(index, corpus), settings, close_index=True) as searcher:
         return searcher.search(query, limit=limit, syntax=syntax, time_limit=time_limit, **options)
 
