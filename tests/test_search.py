@@ -144,7 +144,7 @@ def test_public_names_are_pinned() -> None:
         [
             "__version__", "SearchkitError", "CorpusError", "IndexNotFoundError", "IndexMismatchError", "IndexDamagedError", "SearchUnavailableError",
             "IndexLockedError", "IndexWriteError", "QueryError", "PassageNotFoundError", "EvaluationError", "ExportError", "Article",
-            "Passage", "Citation", "Hit", "SearchResults", "PassageContext", "Skipped", "IndexReport",
+            "Passage", "Citation", "Copy", "Hit", "SearchResults", "PassageContext", "Skipped", "IndexReport",
             "Settings", "read_corpus", "source_text", "split_article", "Index", "open_index",
             "create_index", "build_index", "Searcher", "search", "search_batch", "show", "similar",
             "CheckReport", "check_index", "repair_index",

@@ -283,31 +283,31 @@ class Searcher:
                 if group_by:
                     counted: list[tuple[int, int]] = []
 
-                    def fetch(n: int) -> tuple[list[Any], bool]:
+                    def articles(n: int) -> tuple[list[Any], bool]:
                         grouped = self._grouped(reading, parsed, terms, narrow, allowed, n, 0, time_limit)
                         if grouped is None:
                             raise _NoColumn
-                        passages, spans, others, count, undated, timed_out = grouped
+                        best, spans, others, count, undated, timed_out = grouped
                         counted.append((count, undated))
-                        return list(zip(passages, spans, others)), timed_out
+                        return list(zip(best, spans, others)), timed_out
 
                     try:
                         page, timed_out = merge_copies(
-                            fetch, lambda item: item[0][1], find, offset=offset, limit=limit, together=together,
+                            articles, lambda item: item[0][1], find, offset=offset, limit=limit, together=together,
                             widest=MAX_LIMIT,
                         )
                     except _NoColumn:  # an index without the article column
                         return self._arranged(query, narrow, lambda: (parsed, terms), **arranged)
                     count, undated = counted[-1]
                 else:
-                    def fetch(n: int) -> tuple[list[Any], bool]:
-                        passages, spans, timed_out = self._own_text_first(
+                    def passages(n: int) -> tuple[list[Any], bool]:
+                        found, spans, timed_out = self._own_text_first(
                             reading, parsed, terms, n, time_limit, allowed, syntax, highlight=highlight
                         )
-                        return [(item, marks, None) for item, marks in zip(passages, spans)], timed_out
+                        return [(item, marks, None) for item, marks in zip(found, spans)], timed_out
 
                     page, timed_out = merge_copies(
-                        fetch, lambda item: item[0][1], find, offset=offset, limit=limit, together=together, widest=MAX_LIMIT,
+                        passages, lambda item: item[0][1], find, offset=offset, limit=limit, together=together, widest=MAX_LIMIT,
                     )
                     count, undated = self._count(reading, parsed, narrow) if total or narrow.active or offset else (None, 0)
         hits = []
