@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from searchkit import Searcher, build_index
 from searchkit.cli import main
-from searchkit.nearcopy import near_terms, shingles, similarity
+from searchkit.nearcopy import near_terms, numbers, shingles, similarity
 
 STORY = (
     "The regional water board approved a plan on Tuesday to rebuild the Lindqvist reservoir dam, "
@@ -135,3 +135,77 @@ def test_http_copies(tmp_path: Path) -> None:
         assert status == 400
         status, spec = get_json(f"{base}/openapi.json")
         assert any(p["name"] == "copies" for p in spec["paths"]["/search"]["get"]["parameters"])
+
+
+CRASH = (
+    "A bus carrying pilgrims left the mountain road before dawn on Sunday and fell into a ravine, "
+    "killing {dead} people and injuring dozens more, the regional governor said. Rescue teams worked "
+    "through the morning to reach the wreck, and the injured were taken to hospitals in the valley. "
+    "The driver was among those who survived; police said they would question him once doctors allowed "
+    "it, and the bus company said it was cooperating fully with the investigation into the cause."
+)
+
+
+def test_numbers_are_read_in_digits_and_words() -> None:
+    assert numbers("killing 12 people, 1,200 hurt; twelve buses, dozens more") == ("12", "1200", "twelve", "dozens")
+    assert numbers("no figures here") == ()
+
+
+def test_a_copy_whose_numbers_differ_is_a_hit_of_its_own(tmp_path: Path) -> None:
+    # "15 dead" is not "12 dead": merging them would hide the difference.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    texts = {
+        "wire.txt": CRASH.format(dead="12"),
+        "edited.txt": CRASH.format(dead="12").replace("Rescue teams", "Emergency crews"),  # same numbers: a copy
+        "update.txt": CRASH.format(dead="15"),
+        "spelled.txt": CRASH.format(dead="twelve"),
+    }
+    for name, text in texts.items():
+        (corpus / name).write_text(f"Bus crash\n\n{text}\n", encoding="utf-8")
+    index = tmp_path / "index"
+    build_index(corpus, index)
+    assert similarity(shingles(texts["wire.txt"]), shingles(texts["update.txt"])) >= 0.8  # near-identical text
+    with Searcher(index) as searcher:
+        hits = [h for h in searcher.search("bus ravine pilgrims", limit=10) if "ravine" in h.text]
+        assert sorted(h.source for h in hits) == ["spelled.txt", "update.txt", "wire.txt"] or sorted(
+            h.source for h in hits) == ["edited.txt", "spelled.txt", "update.txt"]
+        twelve = next(h for h in hits if "killing 12 " in h.text)
+        assert [c.source for c in twelve.copies] == sorted({"wire.txt", "edited.txt"} - {twelve.source})
+        for hit in hits:
+            assert all(numbers(c.source and texts[c.source]) == numbers(hit.text) for c in hit.copies)
+    out = CliRunner().invoke(main, ["search", "bus ravine pilgrims", "--index", str(index)])
+    assert out.exit_code == 0, out.output
+    assert out.output.count("also in 1 other source") == 1 and "killing 15 people" in out.output
+
+
+def test_similar_takes_copies(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from serving import get_json, live_server
+
+    from searchkit.server import create_app
+
+    index = _index(tmp_path)
+    runner = CliRunner()
+    with Searcher(index) as searcher:
+        dam = next(h for h in searcher.search("reservoir dam", limit=10, copies="separate") if h.source == "a.txt")
+        # The other two versions of the story: one hit, or two with --copies separate.
+        together = searcher.similar(dam.passage_id, limit=10)
+        separate = searcher.similar(dam.passage_id, limit=10, copies="separate")
+    assert len([h for h in together if "reservoir" in h.text]) == 1
+    assert len([h for h in separate if "reservoir" in h.text]) == 2
+    for mode, expected in (("together", 1), ("separate", 2)):
+        out = runner.invoke(main, ["similar", dam.passage_id, "--index", str(index), "--copies", mode, "--format", "json"])
+        assert out.exit_code == 0, out.output
+        assert len([h for h in json.loads(out.output)["hits"] if "reservoir" in h["text"]]) == expected
+    with live_server(create_app(index)) as base:
+        for mode, expected in (("together", 1), ("separate", 2)):
+            status, body = get_json(f"{base}/passages/{dam.passage_id}/similar?copies={mode}")
+            assert status == 200
+            assert len([h for h in body["hits"] if "reservoir" in h["text"]]) == expected
+        status, _ = get_json(f"{base}/passages/{dam.passage_id}/similar?copies=merged")
+        assert status == 400
+        status, spec = get_json(f"{base}/openapi.json")
+        assert any(p["name"] == "copies" for p in spec["paths"]["/passages/{passage_id}/similar"]["get"]["parameters"])

@@ -238,7 +238,7 @@ class Searcher:
         found = self._run(
             f"similar:{passage_id}", parse, narrow, syntax=False, limit=min(offset + limit + 1, MAX_LIMIT), offset=0,
             group_by=group_by, sort=sort, facets=facets, query_id=None, highlight=highlight, time_limit=time_limit,
-            total=total, copies=copies,
+            total=total, copies=copies, leave_out=lambda p: p.passage_id == passage_id or p.text == source.text,
         )
         others = [hit for hit in found.hits if hit.text != source.text and hit.passage_id != passage_id]
         hits = tuple(dataclasses.replace(hit, rank=rank) for rank, hit in enumerate(others[offset : offset + limit], offset + 1))
@@ -252,6 +252,7 @@ class Searcher:
         self, query: str, parse: Callable[[], tuple[Any, set[str]]] | None, narrow: Narrowing, *, syntax: bool,
         limit: int, offset: int, group_by: str | None, sort: str, facets: Sequence[str] | str,
         query_id: str | None, highlight: bool, time_limit: float | None, total: bool, copies: str = "together",
+        leave_out: Callable[[Passage], bool] | None = None,
     ) -> SearchResults:
         """A search once its query is known: ``parse`` gives the query plan and the
         stems to highlight (None: list what passes the filters)."""
@@ -268,7 +269,7 @@ class Searcher:
         arranged = dict(
             syntax=syntax, limit=limit, offset=offset, group_by=group_by,
             sort="-date" if parse is None and sort == "relevance" else sort, facets=facet_names,
-            query_id=query_id, highlight=highlight, time_limit=time_limit, together=together,
+            query_id=query_id, highlight=highlight, time_limit=time_limit, together=together, leave_out=leave_out,
         )
         if parse is None or sort != "relevance" or facet_names:
             return self._arranged(query, narrow, parse, **arranged)
@@ -279,7 +280,7 @@ class Searcher:
                 return self._arranged(query, narrow, lambda: (parsed, terms), **arranged)
             allowed = narrow.passing if narrow.active else None
             with self._readings.held() as reading:
-                find = lambda p: copies_of(reading, p, narrow, self.settings.copies_threshold)  # noqa: E731
+                find = lambda found: copies_of(reading, found, narrow, self.settings.copies_threshold)  # noqa: E731
                 if group_by:
                     counted: list[tuple[int, int]] = []
 
@@ -294,7 +295,7 @@ class Searcher:
                     try:
                         page, timed_out = merge_copies(
                             articles, lambda item: item[0][1], find, offset=offset, limit=limit, together=together,
-                            widest=MAX_LIMIT,
+                            widest=MAX_LIMIT, leave_out=leave_out,
                         )
                     except _NoColumn:  # an index without the article column
                         return self._arranged(query, narrow, lambda: (parsed, terms), **arranged)
@@ -307,7 +308,8 @@ class Searcher:
                         return [(item, marks, None) for item, marks in zip(found, spans)], timed_out
 
                     page, timed_out = merge_copies(
-                        passages, lambda item: item[0][1], find, offset=offset, limit=limit, together=together, widest=MAX_LIMIT,
+                        passages, lambda item: item[0][1], find, offset=offset, limit=limit, together=together,
+                        widest=MAX_LIMIT, leave_out=leave_out,
                     )
                     count, undated = self._count(reading, parsed, narrow) if total or narrow.active or offset else (None, 0)
         hits = []
@@ -379,6 +381,7 @@ class Searcher:
         self, query: str, narrow: Narrowing, parse: Callable[[], tuple[Any, set[str]]] | None, *, syntax: bool,
         limit: int, offset: int, group_by: str | None, sort: str, facets: tuple[str, ...], query_id: str | None,
         highlight: bool, time_limit: float | None, together: bool = True,
+        leave_out: Callable[[Passage], bool] | None = None,
     ) -> SearchResults:
         """A search narrowed, counted, grouped, sorted or paged: every match is scored,
         then ``filters.arrange`` makes the page. Past ``time_limit`` the passages
@@ -403,8 +406,8 @@ class Searcher:
                     return out, timed_out
 
                 page, _ = merge_copies(
-                    fetch, lambda item: item[1], lambda p: copies_of(reading, p, narrow, self.settings.copies_threshold),
-                    offset=offset, limit=limit, together=together, widest=MAX_LIMIT,
+                    fetch, lambda item: item[1], lambda found: copies_of(reading, found, narrow, self.settings.copies_threshold),
+                    offset=offset, limit=limit, together=together, widest=MAX_LIMIT, leave_out=leave_out,
                 )
                 arranged = made[0]
         found = [item for item, _ in page]
