@@ -109,6 +109,14 @@ def narrowing_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return filter_options(f)
 
 
+def copies_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--copies`` of the commands that rank passages (search, similar)."""
+    return click.option(
+        "--copies", type=click.Choice(["together", "separate"]), default="together", show_default=True,
+        help="Near-identical passages (wire copy republished) as one hit listing the others, or as separate hits.",
+    )(f)
+
+
 def format_option(choices: Iterable[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
         return click.option(
@@ -412,8 +420,7 @@ def index_command(corpus_dir: Path, index_dir: Path, rebuild: bool, lock_timeout
               help='Batch: JSON lines with "id" and "query", or one query per line; "-" reads stdin.')
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Seconds a query may run; then the best hits found so far are printed, marked as partial.")
-@click.option("--copies", type=click.Choice(["together", "separate"]), default="together", show_default=True,
-              help="Near-identical passages (wire copy republished) as one hit listing the others, or as separate hits.")
+@copies_option
 @narrowing_options
 @format_option(FORMATS)
 @handle_errors
@@ -515,10 +522,11 @@ def show_command(passage_id: str, index_dir: Path, fmt: str) -> None:
 @click.argument("passage_id")
 @index_option
 @limit_option("How many passages to return.")
+@copies_option
 @narrowing_options
 @format_option(FORMATS)
 @handle_errors
-def similar_command(passage_id: str, index_dir: Path, limit: int, where: tuple[str, ...], since: str | None,
+def similar_command(passage_id: str, index_dir: Path, limit: int, copies: str, where: tuple[str, ...], since: str | None,
                     until: str | None, group_by: str | None, sort: str, facets: str, offset: int, fmt: str) -> None:
     """Show the passages most like passage PASSAGE_ID (by its most distinctive words),
     the passage itself and its exact copies left out. Takes search's filters.
@@ -527,11 +535,12 @@ def similar_command(passage_id: str, index_dir: Path, limit: int, where: tuple[s
     Examples:
       searchkit similar 3f2a9c0d1e2b4a5c
       searchkit similar 3f2a9c0d1e2b4a5c --group-by article --where publisher=Reuters --format json
+      searchkit similar 3f2a9c0d1e2b4a5c --copies separate
     """
     with Searcher(index_dir) as searcher:
         results = searcher.similar(
             passage_id, limit=limit, where=where, since=since, until=until, group_by=group_by, sort=sort,
-            facets=facets, offset=offset, total=fmt == "json",
+            facets=facets, offset=offset, total=fmt == "json", copies=copies,
         )
     print_results([results], fmt, False)
 

@@ -82,7 +82,7 @@ def _limit(raw: str | None) -> int:
 
 
 def _narrowing(params: Any) -> dict[str, Any]:
-    """The filters, dates, grouping, order, facets and page of a request (``_NARROWING``
+    """The filters, dates, grouping, order, facets, page and copies of a request (``_NARROWING``
     in the OpenAPI), as ``Searcher.search`` takes them."""
     return {
         "where": params.getlist("where"), "since": params.get("since"), "until": params.get("until"),
@@ -363,7 +363,7 @@ def _limit_param(description: str) -> dict[str, Any]:
 _DATE_BOUND = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
 
-#: The filters, dates, grouping, order, facets and paging of /search and /similar.
+#: The filters, dates, grouping, order, facets, paging and copies of /search and /similar.
 _NARROWING: list[dict[str, Any]] = [
     {"name": "where", "in": "query", "style": "form", "explode": True,
      "schema": {"type": "array", "items": {"type": "string", "pattern": "^[^=]+=.+$"}},
@@ -386,6 +386,10 @@ _NARROWING: list[dict[str, Any]] = [
     {"name": "offset", "in": "query",
      "schema": {"type": "integer", "minimum": 0, "maximum": 100_000, "default": 0},
      "description": "Skip this many hits: the next page (stable within one index generation)."},
+    {"name": "copies", "in": "query",
+     "schema": {"type": "string", "enum": ["together", "separate"], "default": "together"},
+     "description": "together: near-identical passages (wire copy republished with small edits) "
+                    "are one hit listing the others in copies; separate: each is a hit."},
 ]
 
 
@@ -414,10 +418,6 @@ def openapi() -> dict[str, Any]:
                      "description": "How many passages to return."},
                     {"name": "syntax", "in": "query", "schema": {"type": "boolean", "default": False},
                      "description": 'Read q as query syntax: AND/OR/NOT, "phrases", field:value, prefix*, fuzzy~.'},
-                    {"name": "copies", "in": "query",
-                     "schema": {"type": "string", "enum": ["together", "separate"], "default": "together"},
-                     "description": "together: near-identical passages (wire copy republished with small edits) "
-                                    "are one hit listing the others in copies; separate: each is a hit."},
                     *_NARROWING,
                 ],
                 "responses": {"200": _json(_ref("SearchResults"), "The best passages, best first."), **_ERRORS},
