@@ -7,6 +7,8 @@ to compare two versions side by side on one machine:
 
 ``--queries`` is a JSON list of query strings (``speed.make_queries`` writes the
 benchmark's set); the index is built from ``--corpus`` first if there is none.
+``--copies together|separate`` passes ``copies`` to every search (a searchkit
+without syndicated copies is run without the option).
 """
 
 from __future__ import annotations
@@ -26,18 +28,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--queries", type=Path, required=True, help="a JSON list of queries")
     parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--copies", choices=["together", "separate"], help="Searcher.search(copies=...)")
     args = parser.parse_args(argv)
     if not (args.index / "searchkit.json").exists():
         searchkit.build_index(args.corpus, args.index)
     queries = json.loads(args.queries.read_text(encoding="utf-8"))
+    options = {} if args.copies is None else {"copies": args.copies}
     times = []
     with searchkit.Searcher(args.index) as searcher:
         for query in queries[:20]:  # warm the readers and the stem caches
-            searcher.search(query)
+            searcher.search(query, **options)
         for _ in range(args.passes):
             for query in queries:
                 began = time.perf_counter()
-                searcher.search(query)
+                searcher.search(query, **options)
                 times.append(time.perf_counter() - began)
     times.sort()
     print(json.dumps({"p50_ms": round(statistics.median(times) * 1000, 3), "p95_ms": round(times[int(len(times) * 0.95)] * 1000, 3)}))

@@ -26,7 +26,7 @@ from .errors import (
     SearchkitError,
     SearchUnavailableError,
 )
-from .models import Article, CheckReport, Citation, Hit, IndexReport, Passage, PassageContext, SearchResults, Skipped
+from .models import Article, CheckReport, Citation, Copy, Hit, IndexReport, Passage, PassageContext, SearchResults, Skipped
 from .settings import Settings
 from .passages import split_article
 from .index import Index, build_index, create_index, open_index
@@ -70,6 +70,7 @@ __all__ = [
     "Article",
     "Passage",
     "Citation",
+    "Copy",
     "Hit",
     "SearchResults",
     "PassageContext",

@@ -27,7 +27,7 @@ import click
 from . import __version__
 from .errors import QueryError, SearchkitError, exit_code
 from .index import LOCK_TIMEOUT, SETTINGS_FILE, build_index, ensure_index
-from .models import Hit, IndexReport, PassageContext, SearchResults
+from .models import Copy, Hit, IndexReport, PassageContext, SearchResults
 from .settings import Settings
 from .search import Searcher, parse_queries
 
@@ -115,6 +115,14 @@ def narrowing_options(f: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         f = option(f)
     return filter_options(f)
+
+
+def copies_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--copies`` of the commands that rank passages (search, similar)."""
+    return click.option(
+        "--copies", type=click.Choice(["together", "separate"]), default="together", show_default=True,
+        help="Near-identical passages (wire copy republished) as one hit listing the others, or as separate hits.",
+    )(f)
 
 
 def format_option(choices: Iterable[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -267,10 +275,19 @@ def print_text(results: SearchResults, out: TextIO, colour: bool, batch: bool) -
             click.echo(f"   also matched: {', '.join(dict.fromkeys(hit.matched.values()))}", file=out)
         if hit.group_count and hit.group_count > 1:
             click.echo(f"   and {hit.group_count - 1} more matching passage{'' if hit.group_count == 2 else 's'} in this article", file=out)
+        if hit.copies:
+            # Copies from other files, and the same file's other articles, are other sources.
+            where = {(c.source, c.doc_id) for c in hit.copies} - {(hit.source, hit.doc_id)}
+            click.echo(f"   also in {len(where)} other source{'' if len(where) == 1 else 's'}: "
+                       + "; ".join(dict.fromkeys(_copy_place(c) for c in hit.copies)), file=out)
         click.echo(f"   {snippet(hit, colour)}", file=out)
         click.echo("", file=out)
     if results.timed_out:
         click.echo("(the search hit its time limit: these are the best hits found by then)", file=out)
+
+
+def _copy_place(copy: Copy) -> str:
+    return ", ".join(part for part in (copy.publisher, copy.date, copy.source) if part)
 
 
 def print_results(all_results: list[SearchResults], fmt: str, batch: bool) -> None:
@@ -426,11 +443,12 @@ def index_command(corpus_dir: Path, index_dir: Path, rebuild: bool, lock_timeout
               help='Batch: JSON lines with "id" and "query", or one query per line; "-" reads stdin.')
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Seconds a query may run; then the best hits found so far are printed, marked as partial.")
+@copies_option
 @narrowing_options
 @format_option(FORMATS)
 @handle_errors
 def search_command(query: str | None, index_dir: Path, corpus_dir: Path, limit: int, syntax: bool,
-                   queries_file: str | None, time_limit: float, where: tuple[str, ...], since: str | None,
+                   queries_file: str | None, time_limit: float, copies: str, where: tuple[str, ...], since: str | None,
                    until: str | None, group_by: str | None, sort: str, facets: str, offset: int, fmt: str) -> None:
     """Search for QUERY and print the best passages with their citations.
 
@@ -442,6 +460,7 @@ def search_command(query: str | None, index_dir: Path, corpus_dir: Path, limit: 
       searchkit search "Who introduced Senate Resolution 211?"
       searchkit search police --where publisher="NBC Out" --since 2017 --facets author,year
       searchkit search senate --group-by article --sort -date --offset 10
+      searchkit search "wire story" --copies separate
       searchkit search --where kind=caption
       searchkit search '"human rights" AND russia' --syntax --format jsonl
       searchkit search --queries questions.jsonl --format trec
@@ -457,7 +476,7 @@ def search_command(query: str | None, index_dir: Path, corpus_dir: Path, limit: 
         click.echo(f"searchkit: built the index in {index_dir} from {corpus_dir}", err=True)
     options = dict(
         limit=limit, syntax=syntax, time_limit=time_limit, where=where, since=since, until=until,
-        group_by=group_by, sort=sort, facets=facets, offset=offset, total=fmt == "json",
+        group_by=group_by, sort=sort, facets=facets, offset=offset, total=fmt == "json", copies=copies,
     )
     with Searcher(ix, close_index=True) as searcher:
         results = [searcher.search(text, query_id=query_id if batch else None, **options) for query_id, text in queries]
@@ -526,10 +545,11 @@ def show_command(passage_id: str, index_dir: Path, fmt: str) -> None:
 @click.argument("passage_id")
 @index_option
 @limit_option("How many passages to return.")
+@copies_option
 @narrowing_options
 @format_option(FORMATS)
 @handle_errors
-def similar_command(passage_id: str, index_dir: Path, limit: int, where: tuple[str, ...], since: str | None,
+def similar_command(passage_id: str, index_dir: Path, limit: int, copies: str, where: tuple[str, ...], since: str | None,
                     until: str | None, group_by: str | None, sort: str, facets: str, offset: int, fmt: str) -> None:
     """Show the passages most like passage PASSAGE_ID (by its most distinctive words),
     the passage itself and its exact copies left out. Takes search's filters.
@@ -538,11 +558,12 @@ def similar_command(passage_id: str, index_dir: Path, limit: int, where: tuple[s
     Examples:
       searchkit similar 3f2a9c0d1e2b4a5c
       searchkit similar 3f2a9c0d1e2b4a5c --group-by article --where publisher=Reuters --format json
+      searchkit similar 3f2a9c0d1e2b4a5c --copies separate
     """
     with Searcher(index_dir) as searcher:
         results = searcher.similar(
             passage_id, limit=limit, where=where, since=since, until=until, group_by=group_by, sort=sort,
-            facets=facets, offset=offset, total=fmt == "json",
+            facets=facets, offset=offset, total=fmt == "json", copies=copies,
         )
     print_results([results], fmt, False)
 

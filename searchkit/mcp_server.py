@@ -55,6 +55,7 @@ def create_server(index: Index | Searcher | str | os.PathLike[str], corpus: str 
         sort: str = "relevance",
         facets: str = "",
         offset: int = 0,
+        copies: str = "together",
     ) -> dict[str, Any]:
         """Find the passages that best answer ``query``, best first, each with its citation.
 
@@ -68,12 +69,15 @@ def create_server(index: Index | Searcher | str | os.PathLike[str], corpus: str 
         sort: "relevance", "date" (oldest first) or "-date" (newest first).
         facets: comma-separated fields to count over every match (publisher, author, kind, year, month).
         offset: skip this many hits (the next page).
+        copies: "together" (a story republished with small edits is one hit listing the others
+            in copies, earliest first) or "separate" (each is a hit).
         """
         try:
             check_limit(limit, MCP_LIMITS)
             results = searcher.search(
                 query, limit=limit, syntax=syntax, time_limit=MCP_LIMITS.seconds, where=where, since=since,
                 until=until, group_by=group_by, sort=sort, facets=facets, offset=offset, total=True,
+                copies=copies,
             )
         except SearchkitError as exc:
             raise ToolError(str(exc)) from None

@@ -14,6 +14,7 @@ __all__ = [
     "Article",
     "Passage",
     "Citation",
+    "Copy",
     "Hit",
     "SearchResults",
     "PassageContext",
@@ -129,6 +130,25 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another location of a hit's text: the same passage republished (wire copy),
+    word for word (``similarity`` 1.0) or with small edits."""
+
+    source: str
+    doc_id: str
+    passage_id: str
+    start: int
+    end: int
+    publisher: str | None = None
+    date: str | None = None
+    #: Jaccard similarity of the two passages' word 5-shingles, 0-1.
+    similarity: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Hit:
     """One ranked passage of a result list.
 
@@ -155,6 +175,9 @@ class Hit:
     #: Query term → the close spelling it matched in this passage, as written
     #: (``{"kadyrov": "Kadirov"}``): a name spelled another way.
     matched: Mapping[str, str] = field(default_factory=dict)
+    #: The other locations of this passage's text, word for word or near-identical
+    #: (``copies="together"``), earliest first (undated last).
+    copies: tuple[Copy, ...] = ()
 
     @property
     def citation(self) -> Citation:
@@ -176,6 +199,7 @@ class Hit:
         out["highlights"] = [list(span) for span in self.highlights]
         out["also"] = list(self.also)
         out["matched"] = dict(self.matched)
+        out["copies"] = [copy.to_dict() for copy in self.copies]
         out["citation"] = str(self.citation)
         out["date"] = self.date
         out["kind"] = self.kind

@@ -16,17 +16,19 @@ from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import TOKEN_PATTERN, analyzer
 from .models import Passage
+from .nearcopy import near_terms
 from .settings import Settings
 
 __all__ = [
     "SCHEMA_VERSION", "build_schema", "text_key", "FIELDS", "SEARCH_FIELDS", "TEXT_KEY",
     "passage_document", "passage_from_fields", "DATE_KEY", "ARTICLE_KEY", "FACET_FIELD",
-    "facet_values", "date_number", "article_key",
+    "facet_values", "date_number", "article_key", "NEAR_FIELD",
 ]
 
 # 4: the kind field (issue 17: captions are passages of their own)
 # 5: filter values, date and article columns (issue 18: filters, facets, grouping, dates);
-#    dotted acronyms indexed without their dots ("U.S." as "us", issue 17)
+#    dotted acronyms indexed without their dots ("U.S." as "us", issue 17);
+#    near-copy band keys (``near``: syndicated copies, issue 19)
 SCHEMA_VERSION = 5
 
 #: Fields a query in syntax mode may name.
@@ -39,6 +41,8 @@ TEXT_KEY = "text_key"
 DATE_KEY = "date_key"
 #: The column that tells the passages of one article (source and doc_id) apart.
 ARTICLE_KEY = "article_key"
+#: The field of each passage's near-copy band keys (``nearcopy.near_terms``).
+NEAR_FIELD = "near"
 #: The field of ``name=value`` terms that filters and facets read.
 FACET_FIELD = "facet"
 #: Keeps ``name=value`` terms apart in the facet field (no metadata value holds it).
@@ -108,6 +112,9 @@ def build_schema(settings: Settings) -> Schema:
         facet=KEYWORD(analyzer=RegexTokenizer(f"[^{_FACET_SEPARATOR}]+")),
         date_key=COLUMN(NumericColumn("Q")),
         article_key=COLUMN(NumericColumn("Q")),
+        # Near-identical passages (wire copy republished with small edits) share a
+        # band key: search finds a hit's copies from these postings, not by a scan.
+        near=KEYWORD(),
     )
 
 
@@ -132,6 +139,7 @@ def passage_document(passage: Passage, digest: str) -> dict[str, Any]:
     doc[FACET_FIELD] = _FACET_SEPARATOR.join(f"{name}={value}" for name, value in facet_values(passage.metadata, kind))
     doc[DATE_KEY] = date_number(passage.metadata.get("date"))
     doc[ARTICLE_KEY] = article_key(passage.source, passage.doc_id)
+    doc[NEAR_FIELD] = " ".join(near_terms(passage.text))
     for key in ("author", "publisher", "date"):
         value = passage.metadata.get(key)
         if value:

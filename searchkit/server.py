@@ -82,12 +82,13 @@ def _limit(raw: str | None) -> int:
 
 
 def _narrowing(params: Any) -> dict[str, Any]:
-    """The filters, dates, grouping, order, facets and page of a request (``_NARROWING``
+    """The filters, dates, grouping, order, facets, page and copies of a request (``_NARROWING``
     in the OpenAPI), as ``Searcher.search`` takes them."""
     return {
         "where": params.getlist("where"), "since": params.get("since"), "until": params.get("until"),
         "group_by": params.get("group_by") or None, "sort": params.get("sort") or "relevance",
         "facets": params.get("facets", ""), "offset": _offset(params.get("offset")),
+        "copies": params.get("copies") or "together",
     }
 
 
@@ -362,7 +363,7 @@ def _limit_param(description: str) -> dict[str, Any]:
 _DATE_BOUND = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
 
-#: The filters, dates, grouping, order, facets and paging of /search and /similar.
+#: The filters, dates, grouping, order, facets, paging and copies of /search and /similar.
 _NARROWING: list[dict[str, Any]] = [
     {"name": "where", "in": "query", "style": "form", "explode": True,
      "schema": {"type": "array", "items": {"type": "string", "pattern": "^[^=]+=.+$"}},
@@ -385,6 +386,10 @@ _NARROWING: list[dict[str, Any]] = [
     {"name": "offset", "in": "query",
      "schema": {"type": "integer", "minimum": 0, "maximum": 100_000, "default": 0},
      "description": "Skip this many hits: the next page (stable within one index generation)."},
+    {"name": "copies", "in": "query",
+     "schema": {"type": "string", "enum": ["together", "separate"], "default": "together"},
+     "description": "together: near-identical passages (wire copy republished with small edits) "
+                    "are one hit listing the others in copies; separate: each is a hit."},
 ]
 
 
@@ -522,6 +527,10 @@ def openapi() -> dict[str, Any]:
                                 "description": "With group_by=article: the article's matching passages."},
                 "also": {"type": "array", "items": _STR,
                          "description": "With group_by=article: the ids of the article's other matching passages."},
+                "copies": {"type": "array", "items": _obj({
+                    "source": _STR, "doc_id": _STR, "passage_id": _STR, "start": _INT, "end": _INT,
+                    "publisher": _OPT_STR, "date": _OPT_STR, "similarity": {"type": "number"},
+                }), "description": "The other locations of this text, word for word or near-identical, earliest first."},
             }),
             "SearchResults": _obj({
                 "query_id": _OPT_STR, "query": _STR, "timed_out": {"type": "boolean"},

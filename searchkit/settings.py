@@ -56,6 +56,9 @@ class Settings:
     pay for the second search it costs. A plain query word that is rare or absent
     in the index also matches its close spellings there (a name spelled another
     way), weighed ``variant_weight`` times the word (0: never).
+    Syndicated copies: a passage whose word 5-shingles have a Jaccard similarity
+    of at least ``copies_threshold`` with a better hit's is listed in that hit's
+    ``copies`` instead of being a hit of its own (``copies="together"``).
     docs/QUALITY.md has the measurements behind each default.
     """
 
@@ -78,12 +81,15 @@ class Settings:
     feedback_weight: float = 0.5
     feedback_rerank: bool = True
     variant_weight: float = 0.5
+    copies_threshold: float = 0.8
 
     def __post_init__(self) -> None:
         if self.stemmer not in STEMMERS:
             raise ValueError(f"stemmer must be one of {', '.join(STEMMERS)}, not {self.stemmer!r}")
         if not 0 < self.min_chars <= self.target_chars <= self.max_chars:
             raise ValueError("passage sizes must satisfy 0 < min_chars <= target_chars <= max_chars")
+        if not 0 < self.copies_threshold <= 1:
+            raise ValueError(f"copies_threshold must be above 0 and at most 1, not {self.copies_threshold!r}")
 
     @property
     def analyzer_name(self) -> str:

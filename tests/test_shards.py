@@ -88,8 +88,8 @@ def same(a: searchkit.SearchResults, b: searchkit.SearchResults) -> None:
     assert [h.passage_id for h in a.hits] == [h.passage_id for h in b.hits], a.query
     for x, y in zip(a.hits, b.hits):
         assert abs(x.score - y.score) <= 1e-6, (a.query, x.passage_id)
-        assert (x.rank, x.highlights, x.group_count, x.also, dict(x.matched)) == (
-            y.rank, y.highlights, y.group_count, y.also, dict(y.matched)
+        assert (x.rank, x.highlights, x.group_count, x.also, dict(x.matched), x.copies) == (
+            y.rank, y.highlights, y.group_count, y.also, dict(y.matched), y.copies
         ), a.query
     assert (a.total, a.undated, a.suggestion, a.timed_out) == (b.total, b.undated, b.suggestion, b.timed_out), a.query
     assert {k: list(v) for k, v in a.facets.items()} == {k: list(v) for k, v in b.facets.items()}, a.query
@@ -251,3 +251,20 @@ def test_cli_builds_searches_and_refuses_a_shard_count_change(tmp_path: Path) ->
     assert "re-shard it: searchkit index --rebuild --shards 3" in refused.output
     shown = runner.invoke(main, ["show", json.loads(b.output)["hits"][0]["passage_id"], "--index", str(index)])
     assert shown.exit_code == 0, shown.output
+
+
+def test_copies_in_other_shards_merge_as_in_one_index(tmp_path: Path) -> None:
+    from test_copies import _corpus
+
+    corpus = _corpus(tmp_path)
+    searchkit.build_index(corpus, tmp_path / "one")
+    searchkit.build_index(corpus, tmp_path / "sharded", shards=3)
+    sources = ["a.txt", "b.txt", "c.txt", "e.txt"]
+    assert len({shard_of(s, 3) for s in sources}) > 1  # the copies lie in different shards
+    with Searcher(tmp_path / "one") as a, Searcher(tmp_path / "sharded") as b:
+        for options in ({}, {"copies": "separate"}, {"group_by": "article"}, {"sort": "date"}, {"offset": 1, "limit": 2}):
+            same(a.search("reservoir dam leaking repairs", **options), b.search("reservoir dam leaking repairs", **options))
+        merged = b.search("reservoir dam leaking repairs").hits[0]
+        assert len(merged.copies) == 3  # two near copies and one word for word, from other shards too
+        hit = a.search("reservoir dam").hits[0]
+        same(a.similar(hit.passage_id, total=True), b.similar(hit.passage_id, total=True))

@@ -27,10 +27,11 @@ from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, Sequ
 from ..analysis import analyzer, words
 from ..errors import PassageNotFoundError, QueryError, shown
 from ..index import Index, ensure_index, open_index
-from ..models import Hit, Passage, PassageContext, SearchResults
+from ..models import Copy, Hit, Passage, PassageContext, SearchResults
 from ..schema import ARTICLE_KEY, TEXT_KEY, article_key, passage_from_fields, text_key
 from ..settings import LIBRARY_LIMITS, Settings, check_limit, check_query
 from . import _whoosh, feedback
+from .copies import COPIES, copies_of, merge_copies
 from .failures import not_the_query
 from .filters import GROUPS, MAX_FACET_VALUES, SORTS, Narrowing, arrange, narrowing, own_text
 from .highlight import highlight_all
@@ -188,6 +189,7 @@ class Searcher:
         facets: Sequence[str] | str = (),
         offset: int = 0,
         total: bool = False,
+        copies: str = "together",
     ) -> SearchResults:
         """The ``limit`` best passages for ``query``, best first.
 
@@ -208,6 +210,12 @@ class Searcher:
         * ``offset``: where the page starts; pages of one index generation never
           repeat or skip a hit.
         * ``total=True`` counts the matches (any of the above counts them too).
+        * ``copies="together"`` (the default): near-identical passages (wire copy
+          republished with small edits, ``Settings.copies_threshold``) are one hit,
+          the best, with the others in ``Hit.copies``, earliest first;
+          ``"separate"``: each is a hit of its own. Passages with the same text
+          are one hit either way (``copies`` lists their other locations).
+          ``total`` and facets count every matching passage, copies included.
 
         An empty ``query`` with a filter or date bound lists every passage that
         passes, newest first.
@@ -233,7 +241,7 @@ class Searcher:
         parse = None if browse else (lambda: self._syntax_query(query) if syntax else self._plain_query(query))
         return self._run(
             query, parse, narrow, syntax=syntax, limit=limit, offset=offset, group_by=group_by, sort=sort,
-            facets=facets, query_id=query_id, highlight=highlight, time_limit=time_limit, total=total,
+            facets=facets, query_id=query_id, highlight=highlight, time_limit=time_limit, total=total, copies=copies,
         )
 
     def similar(
@@ -251,6 +259,7 @@ class Searcher:
         total: bool = False,
         highlight: bool = True,
         time_limit: float | None = None,
+        copies: str = "together",
     ) -> SearchResults:
         """The passages most like passage ``passage_id`` (by its most distinctive
         words), the passage itself and its exact copies left out; the options are
@@ -268,7 +277,7 @@ class Searcher:
         found = self._run(
             f"similar:{passage_id}", parse, narrow, syntax=False, limit=min(offset + limit + 1, MAX_LIMIT), offset=0,
             group_by=group_by, sort=sort, facets=facets, query_id=None, highlight=highlight, time_limit=time_limit,
-            total=total,
+            total=total, copies=copies, leave_out=lambda p: p.passage_id == passage_id or p.text == source.text,
         )
         others = [hit for hit in found.hits if hit.text != source.text and hit.passage_id != passage_id]
         hits = tuple(dataclasses.replace(hit, rank=rank) for rank, hit in enumerate(others[offset : offset + limit], offset + 1))
@@ -276,6 +285,14 @@ class Searcher:
         if count is not None:
             count -= self._text_copies(source.text) if group_by is None else 1
         return dataclasses.replace(found, hits=hits, total=count, offset=offset)
+
+    def _copies_finder(self, reading: Any, narrow: Narrowing) -> Callable[[Sequence[Passage]], list[list[tuple[Copy, bool]]]]:
+        """``merge_copies``'s ``find``: each passage's copies that pass ``narrow`` (as
+        a shard of a sharded index, none: the searcher of the whole finds them in
+        every shard)."""
+        if self._is_shard():
+            return lambda passages: [[] for _ in passages]
+        return lambda passages: copies_of(reading, passages, narrow, self.settings.copies_threshold)
 
     def _text_copies(self, text: str) -> int:
         """How many passages of the index have ``text`` word for word."""
@@ -285,15 +302,21 @@ class Searcher:
     def _run(
         self, query: str, parse: Callable[[], tuple[Any, set[str]]] | None, narrow: Narrowing, *, syntax: bool,
         limit: int, offset: int, group_by: str | None, sort: str, facets: Sequence[str] | str,
-        query_id: str | None, highlight: bool, time_limit: float | None, total: bool,
+        query_id: str | None, highlight: bool, time_limit: float | None, total: bool, copies: str = "together",
+        leave_out: Callable[[Passage], bool] | None = None,
     ) -> SearchResults:
         """A search once its query is known: ``parse`` gives the query plan and the
         stems to highlight (None: list what passes the filters)."""
         facet_names = _checked(sort, group_by, offset, facets)
+        if copies not in COPIES:
+            raise QueryError(f"copies {copies!r} is not one of {', '.join(COPIES)}; pick one")
+        # A shard of a sharded index merges no copies: the searcher of the whole does.
+        shard = self._is_shard()
+        together = copies == "together" and not shard
         arranged = dict(
             syntax=syntax, limit=limit, offset=offset, group_by=group_by,
             sort="-date" if parse is None and sort == "relevance" else sort, facets=facet_names,
-            query_id=query_id, highlight=highlight, time_limit=time_limit,
+            query_id=query_id, highlight=highlight, time_limit=time_limit, together=together, leave_out=leave_out,
         )
         if parse is None or sort != "relevance" or facet_names:
             return self._arranged(query, narrow, parse, **arranged)
@@ -304,22 +327,41 @@ class Searcher:
                 return self._arranged(query, narrow, lambda: (parsed, terms), **arranged)
             allowed = narrow.passing if narrow.active else None
             with self._held() as reading:
+                find = self._copies_finder(reading, narrow)
                 if group_by:
-                    grouped = self._grouped(reading, parsed, terms, narrow, allowed, limit, offset, time_limit)
-                    if grouped is None:  # an index without the article column
+                    counted: list[tuple[int, int]] = []
+
+                    def articles(n: int) -> tuple[list[Any], bool]:
+                        grouped = self._grouped(reading, parsed, terms, narrow, allowed, n, 0, time_limit)
+                        if grouped is None:
+                            raise _NoColumn
+                        best, spans, others, count, undated, timed_out = grouped
+                        counted.append((count, undated))
+                        return list(zip(best, spans, others)), timed_out
+
+                    try:
+                        page, timed_out = merge_copies(
+                            articles, lambda item: item[0][1], find, offset=offset, limit=limit, together=together,
+                            widest=MAX_LIMIT, leave_out=leave_out,
+                        )
+                    except _NoColumn:  # an index without the article column
                         return self._arranged(query, narrow, lambda: (parsed, terms), **arranged)
-                    passages, spans, others, count, undated, timed_out = grouped
+                    count, undated = counted[-1]
                 else:
-                    found = self._own_text_first(
-                        reading, parsed, terms, offset + limit, time_limit, allowed, syntax, highlight=highlight
+                    def passages(n: int) -> tuple[list[Any], bool]:
+                        found, spans, timed_out = self._own_text_first(
+                            reading, parsed, terms, n, time_limit, allowed, syntax, highlight=highlight
+                        )
+                        return [(item, marks, None) for item, marks in zip(found, spans)], timed_out
+
+                    page, timed_out = merge_copies(
+                        passages, lambda item: item[0][1], find, offset=offset, limit=limit, together=together,
+                        widest=MAX_LIMIT, leave_out=leave_out,
                     )
-                    passages, spans, timed_out = found
-                    passages, spans, others = passages[offset:], spans[offset:], [None] * (len(passages) - offset)
                     count, undated = self._count(reading, parsed, narrow) if total or narrow.active or offset else (None, 0)
         hits = []
-        shard = self._is_shard()
-        for rank, ((score, passage), marks, also) in enumerate(zip(passages, spans, others), offset + 1):
-            hit = _hit(rank, score, passage, marks if highlight or shard else (), exact=shard)
+        for rank, (((score, passage), marks, also), found) in enumerate(page, offset + 1):
+            hit = _hit(rank, score, passage, marks if highlight or shard else (), found, exact=shard)
             hits.append(hit if also is None else dataclasses.replace(hit, group_count=len(also) + 1, also=also))
         return self._explained(parsed, SearchResults(
             query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id, total=count, offset=offset, undated=undated
@@ -385,7 +427,8 @@ class Searcher:
     def _arranged(
         self, query: str, narrow: Narrowing, parse: Callable[[], tuple[Any, set[str]]] | None, *, syntax: bool,
         limit: int, offset: int, group_by: str | None, sort: str, facets: tuple[str, ...], query_id: str | None,
-        highlight: bool, time_limit: float | None,
+        highlight: bool, time_limit: float | None, together: bool = True,
+        leave_out: Callable[[Passage], bool] | None = None,
     ) -> SearchResults:
         """A search narrowed, counted, grouped, sorted or paged: every match is scored,
         then ``filters.arrange`` makes the page. Past ``time_limit`` the passages
@@ -396,18 +439,30 @@ class Searcher:
             parsed, terms = (None, set()) if parse is None else parse()
             with self._held() as reading:
                 scored, timed_out = self._all_scores(reading, parsed, narrow, deadline)
-                arranged = arrange(
-                    reading, scored, narrow, sort=sort, group_by=group_by, facets=facets, offset=offset, limit=limit,
-                    text_terms=set() if syntax else terms, facet_values=None if shard else MAX_FACET_VALUES,
+                made: list[Any] = []
+
+                def fetch(n: int) -> tuple[list[tuple[float, Passage, tuple[str, ...] | None]], bool]:
+                    # From the top each time: the page is cut after copies are merged.
+                    made[:] = [arrange(
+                        reading, scored, narrow, sort=sort, group_by=group_by, facets=facets, offset=0, limit=n,
+                        text_terms=set() if syntax else terms, facet_values=None if shard else MAX_FACET_VALUES,
+                    )]
+                    out = []
+                    for score, docnum, also in made[0].page:
+                        others = None if also is None else tuple(reading.stored_fields(d)["passage_id"] for d in also)
+                        out.append((score, passage_from_fields(reading.stored_fields(docnum)), others))
+                    return out, timed_out
+
+                page, _ = merge_copies(
+                    fetch, lambda item: item[1], self._copies_finder(reading, narrow),
+                    offset=offset, limit=limit, together=together, widest=MAX_LIMIT, leave_out=leave_out,
                 )
-                found = []
-                for score, docnum, also in arranged.page:
-                    others = None if also is None else tuple(reading.stored_fields(d)["passage_id"] for d in also)
-                    found.append((score, passage_from_fields(reading.stored_fields(docnum)), others))
+                arranged = made[0]
+        found = [item for item, _ in page]
         spans = highlight_all([p.text for _, p, _ in found], terms if highlight or shard else set(), self.settings.analyzer_name)
         hits = []
-        for rank, ((score, passage, others), marks) in enumerate(zip(found, spans), offset + 1):
-            hit = _hit(rank, score, passage, marks, exact=shard)
+        for rank, ((score, passage, others), marks, (_, copies)) in enumerate(zip(found, spans, page), offset + 1):
+            hit = _hit(rank, score, passage, marks, copies, exact=shard)
             if others is not None:
                 hit = dataclasses.replace(hit, group_count=len(others) + 1, also=others)
             hits.append(hit)
@@ -732,11 +787,19 @@ def _facet_names(facets: Sequence[str] | str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _hit(rank: int, score: float, passage: Passage, highlights: tuple[tuple[int, int], ...], exact: bool = False) -> Hit:
+class _NoColumn(Exception):
+    """The index has no article column: grouping takes the arranged path."""
+
+
+def _hit(
+    rank: int, score: float, passage: Passage, highlights: tuple[tuple[int, int], ...], copies: tuple[Copy, ...] = (),
+    exact: bool = False,
+) -> Hit:
     return Hit(
         rank=rank,
         score=float(score) if exact else round(float(score), 6),
         highlights=highlights,
+        copies=copies,
         **{f.name: getattr(passage, f.name) for f in dataclasses.fields(passage)},
     )
 
@@ -756,7 +819,9 @@ def search(
 
     ``time_limit`` (seconds) returns the hits found by then, with ``timed_out=True``;
     ``options`` are ``Searcher.search``'s: ``where``, ``since``, ``until``,
-    ``group_by``, ``sort``, ``facets``, ``offset``, ``total``, ``highlight``."""
+    ``group_by``, ``sort``, ``facets``, ``offset``, ``total``, ``highlight``, and
+    ``copies``: ``"together"`` (near-identical passages are one hit, the others in
+    ``Hit.copies``) or ``"separate"``."""
     with Searcher(ensure_index(index, corpus), settings, close_index=True) as searcher:
         return searcher.search(query, limit=limit, syntax=syntax, time_limit=time_limit, **options)
 

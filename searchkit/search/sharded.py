@@ -29,9 +29,10 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
 from ..analysis import analyzer
 from ..errors import PassageNotFoundError, QueryError
-from ..models import Hit, Passage, PassageContext, SearchResults
+from ..models import Copy, Hit, Passage, PassageContext, SearchResults
 from ..schema import date_number, text_key
 from ..settings import Settings
+from .copies import COPIES, copies_of, copy_order, merge_copies
 from .filters import MAX_FACET_VALUES, Narrowing
 from .query import Words, plain_query, with_variants
 from .scoring import weighting
@@ -100,6 +101,11 @@ class ShardService:
 
     def passages_with(self, stems: Sequence[str], rarest: int | None, narrow: Any) -> list[Passage]:
         return self.searcher.passages_with(stems, rarest=rarest, narrow=narrow)
+
+    def copies_of(self, passages: Sequence[Passage], narrow: Narrowing) -> list[list[tuple[Copy, bool]]]:
+        """Each passage's copies in this shard (``copies.copies_of``)."""
+        with self.searcher._readings.held() as reading:
+            return copies_of(reading, passages, narrow, self.searcher.settings.copies_threshold)
 
     def copies(self, text: str) -> int:
         from .searcher import _copies
@@ -257,11 +263,15 @@ class ShardedSearcher(Searcher):
     def _run(
         self, query: str, parse: Callable[[], tuple[Any, set[str]]] | None, narrow: Narrowing, *, syntax: bool,
         limit: int, offset: int, group_by: str | None, sort: str, facets: Sequence[str] | str,
-        query_id: str | None, highlight: bool, time_limit: float | None, total: bool,
+        query_id: str | None, highlight: bool, time_limit: float | None, total: bool, copies: str = "together",
+        leave_out: Callable[[Passage], bool] | None = None,
     ) -> SearchResults:
-        """Every shard's first ``offset + limit`` hits, scored with the whole index's
-        statistics, merged into the page."""
+        """Every shard's first hits, scored with the whole index's statistics, merged
+        into one list; then copies are found in every shard and merged as one index
+        merges them, and the page is cut."""
         facet_names = _checked(sort, group_by, offset, facets)
+        if copies not in COPIES:
+            raise QueryError(f"copies {copies!r} is not one of {', '.join(COPIES)}; pick one")
         if parse is None:
             plan, terms, stats = None, set(), combine(self._fan("statistics", []))
         else:
@@ -273,27 +283,48 @@ class ShardedSearcher(Searcher):
         request = dict(
             query=query, plan=plan, terms=terms, syntax=syntax, browse=parse is None, narrow=narrow,
             group_by=group_by, sort="-date" if parse is None and sort == "relevance" else sort, facets=facet_names,
-            query_id=query_id, time_limit=time_limit, total=total,
+            # Each shard is asked from the top: a page further on is counted, as in one index.
+            query_id=query_id, time_limit=time_limit, total=total or offset > 0,
         )
-        want = reach = offset + limit
-        while True:
-            parts = self._fan("search", {**request, "limit": min(reach, MAX_LIMIT)}, stats)
-            ranked = _merged(parts, request["sort"], syntax)
-            # One hit per text across shards may leave the page short: ask for more.
-            short = len(ranked) < want and any(len(p.hits) >= min(reach, MAX_LIMIT) for p in parts)
-            if not short or reach >= MAX_LIMIT:
-                break
-            reach = min(reach * 2, MAX_LIMIT)
-        page = []
-        for rank, hit in enumerate(ranked[offset:want], offset + 1):
-            page.append(dataclasses.replace(
-                hit, rank=rank, score=round(hit.score, 6), highlights=hit.highlights if highlight else (),
+        last: list[Sequence[SearchResults]] = []
+
+        def fetch(n: int) -> tuple[list[Hit], bool]:
+            """The first ``n`` hits of the whole index, one per text, as ranked."""
+            reach = n
+            while True:
+                parts = self._fan("search", {**request, "limit": min(reach, MAX_LIMIT)}, stats)
+                ranked = _merged(parts, request["sort"], syntax)
+                # One hit per text across shards may leave the list short: ask for more.
+                short = len(ranked) < n and any(len(p.hits) >= min(reach, MAX_LIMIT) for p in parts)
+                if not short or reach >= MAX_LIMIT:
+                    last[:] = [parts]
+                    return ranked[:n], any(p.timed_out for p in parts)
+                reach = min(reach * 2, MAX_LIMIT)
+
+        def find(passages: Sequence[Passage]) -> list[list[tuple[Copy, bool]]]:
+            found: list[list[tuple[Copy, bool]]] = [[] for _ in passages]
+            for part in self._fan("copies_of", list(passages), narrow):
+                for mine, theirs in zip(found, part):
+                    mine.extend(theirs)
+            for mine in found:
+                mine.sort(key=lambda item: copy_order(item[0]))
+            return found
+
+        page, timed_out = merge_copies(
+            fetch, lambda hit: hit, find, offset=offset, limit=limit, together=copies == "together",
+            widest=MAX_LIMIT, leave_out=leave_out,
+        )
+        parts = last[0]
+        hits = []
+        for rank, (hit, found) in enumerate(page, offset + 1):
+            hits.append(dataclasses.replace(
+                hit, rank=rank, score=round(hit.score, 6), highlights=hit.highlights if highlight else (), copies=found,
                 # One index tells the spellings matched from the highlights it was asked for.
                 matched=hit.matched if highlight else {},
             ))
         counted = [p.total for p in parts if p.total is not None]
         return SearchResults(
-            query=query, hits=tuple(page), timed_out=any(p.timed_out for p in parts), query_id=query_id,
+            query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id,
             total=sum(counted) if counted else None, offset=offset, undated=sum(p.undated for p in parts),
             facets=_summed_facets(parts), suggestion=next((p.suggestion for p in parts if p.suggestion), None),
             missing_shards=self._missing,
