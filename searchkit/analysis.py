@@ -13,7 +13,7 @@ import threading
 import unicodedata
 from typing import Any, Callable, Iterable, Iterator
 
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer
+from whoosh.analysis import Filter, RegexTokenizer
 from whoosh.analysis.acore import Token
 from whoosh.analysis.analyzers import Analyzer
 

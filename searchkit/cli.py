@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 # The C module under ``signal``: importing ``signal`` builds its enums, half a
 # millisecond of every command, for the one handler set here.
 import _signal

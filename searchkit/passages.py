@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_right
-import re
 from functools import lru_cache
 from typing import Any, Iterator, Mapping
 

@@ -26,6 +26,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
 import searchkit
+from searchkit.search.ranking import Ranker
 from searchkit.cli import main
 from searchkit.errors import QueryError, SearchUnavailableError
 from searchkit.server import create_app
@@ -148,12 +149,12 @@ def test_out_of_files_is_a_503_with_retry_after_not_a_400(searcher: searchkit.Se
     with live_server(create_app(searcher)) as base:
         assert get_json(base + "/search?q=river")[0] == 200
         # Failing while searching (it was "400: query 'river' cannot be run (OSError…)")
-        monkeypatch.setattr(searcher, "_top", _out_of_files)
+        monkeypatch.setattr(searcher._ranker, "top", _out_of_files)
         status, headers, body = get(base + "/search?q=river")
         assert status == 503, body
         assert int({k.lower(): v for k, v in headers.items()}["retry-after"]) >= 1
         assert b"too many open files" in body and b"query" not in body
-        monkeypatch.setattr(searcher, "_top", _broken)
+        monkeypatch.setattr(searcher._ranker, "top", _broken)
         assert get(base + "/search?q=river")[0] == 503
         monkeypatch.undo()
         # Failing while opening a reader of a new commit (it was a 500)
@@ -170,15 +171,15 @@ def _broken(*args: object, **kwargs: object) -> object:
 
 
 def test_library_and_cli_name_the_resource_not_the_query(searcher: searchkit.Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(searcher, "_top", _out_of_files)
+    monkeypatch.setattr(searcher._ranker, "top", _out_of_files)
     with pytest.raises(SearchUnavailableError, match="too many open files.*ulimit -n") as caught:
         searcher.search("river")
     assert not isinstance(caught.value, QueryError)
     # Any other failure inside the search machinery is not the query's fault either.
-    monkeypatch.setattr(searcher, "_top", _broken)
+    monkeypatch.setattr(searcher._ranker, "top", _broken)
     with pytest.raises(SearchUnavailableError, match=r"inside searchkit \(RuntimeError\)"):
         searcher.search("river", syntax=True)
-    monkeypatch.setattr(searchkit.Searcher, "_top", _out_of_files)
+    monkeypatch.setattr(Ranker, "top", _out_of_files)
     result = CliRunner().invoke(main, ["search", "river", "--index", str(searcher.index.path)])
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and "too many open files" in result.stderr

@@ -2,7 +2,8 @@
 
 One module per job, in the order a query goes through them:
 
-* ``searcher``: ``Searcher`` and the one-call functions; builds the hits
+* ``searcher``: ``Searcher``; builds the hits; ``calls``: the one-call functions
+* ``ranking``: ranked lists of one reading (top-k, title-only order, articles, counts)
 * ``query``: plain words → the query plan (and query files → queries);
   ``syntax``: Whoosh's query language and Whoosh's matchers, imported only when a
   query needs them (plain words never do: a cold ``searchkit search`` stays fast)
@@ -20,7 +21,8 @@ One module per job, in the order a query goes through them:
 
 from ..settings import LIBRARY_LIMITS
 from .query import parse_queries
-from .searcher import Searcher, open_searcher, search, search_batch, show, similar
+from .calls import open_searcher, search, search_batch, show, similar
+from .searcher import Searcher
 
 __all__ = ["Searcher", "search", "search_batch", "show", "similar", "open_searcher", "parse_queries", "MAX_QUERY_CHARS", "MAX_LIMIT"]
 

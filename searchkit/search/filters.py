@@ -23,9 +23,13 @@ from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, Name
 
 from ..errors import QueryError
 from ..schema import ARTICLE_KEY, DATE_KEY, FACET_FIELD, TEXT_KEY
+from ..settings import LIBRARY_LIMITS
 from . import _whoosh
 
-__all__ = ["Narrowing", "narrowing", "parse_bound", "Arranged", "arrange", "own_text", "SORTS", "GROUPS", "MAX_FACET_VALUES"]
+__all__ = [
+    "Narrowing", "narrowing", "parse_bound", "Arranged", "arrange", "own_text", "checked_options", "facet_names", "SORTS",
+    "GROUPS", "MAX_FACET_VALUES",
+]
 
 #: ``sort``: best first; oldest first; newest first (undated last in both).
 SORTS = ("relevance", "date", "-date")
@@ -431,3 +435,27 @@ def _facets(
         sizes = ((value, count if isinstance(count, int) else len(count)) for value, count in counted.items())
         out[name] = sorted(sizes, key=lambda item: (-item[1], item[0]))[:most]
     return out
+
+
+def checked_options(sort: str, group_by: str | None, offset: int, facets: Sequence[str] | str) -> tuple[str, ...]:
+    """``QueryError`` for a sort, grouping or offset that is not one; the facet names."""
+    if sort not in SORTS:
+        raise QueryError(f"sort {sort!r} is not one of {', '.join(SORTS)}; pick one")
+    if group_by is not None and group_by not in GROUPS:
+        raise QueryError(f"group_by {group_by!r} is not one of {', '.join(GROUPS)}; pick one")
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= LIBRARY_LIMITS.max_offset:
+        raise QueryError(f"offset {offset!r} must be a whole number from 0 to {LIBRARY_LIMITS.max_offset}")
+    return facet_names(facets)
+
+
+def facet_names(facets: Sequence[str] | str) -> tuple[str, ...]:
+    """Facet names from ``"a,b"`` or ``["a", "b"]``, lower-cased, each once."""
+    names = facets.split(",") if isinstance(facets, str) else [n for item in facets for n in str(item).split(",")]
+    out: list[str] = []
+    for name in names:
+        name = name.strip().lower()
+        if name and name not in out:
+            if "=" in name:
+                raise QueryError(f"facet {name!r} is not a field name; write e.g. --facets publisher,year")
+            out.append(name)
+    return tuple(out)

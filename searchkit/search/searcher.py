@@ -15,36 +15,32 @@ released; no two hits of one list carry the same text.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import dataclasses
 import os
-import re
 import threading
 import time
-from typing import AbstractSet, Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from ..analysis import analyzer, words
+from ..analysis import analyzer
 from ..errors import PassageNotFoundError, QueryError, shown
-from ..index import Index, ensure_index, open_index
+from ..index import Index, open_index
 from ..models import Copy, Hit, Passage, PassageContext, SearchResults
-from ..schema import ARTICLE_KEY, TEXT_KEY, article_key, passage_from_fields, text_key
+from ..schema import passage_from_fields, text_key
 from ..settings import LIBRARY_LIMITS, Settings, check_limit, check_query
-from . import _whoosh, feedback
+from . import feedback
 from .copies import COPIES, copies_of, merge_copies
 from .failures import not_the_query
-from .filters import GROUPS, MAX_FACET_VALUES, SORTS, Narrowing, arrange, narrowing, own_text
+from .filters import MAX_FACET_VALUES, Narrowing, arrange, checked_options, narrowing
 from .highlight import highlight_all
 from .query import Words, plain_query, similar_query, with_variants
-from .reading import Reading, Readings
-from .scoring import Leaf, Scored, Top, all_scores, exact_top, match_ids, weighting
+from .ranking import MAX_LIMIT, Ranker, _copies, _passing
+from .reading import Readings
+from .scoring import weighting
 
-__all__ = ["Searcher", "search", "search_batch", "show", "similar", "open_searcher", "MAX_QUERY_CHARS", "MAX_LIMIT"]
+__all__ = ["Searcher", "MAX_QUERY_CHARS", "MAX_LIMIT"]
 
 MAX_QUERY_CHARS = LIBRARY_LIMITS.max_query_chars
-MAX_LIMIT = LIBRARY_LIMITS.max_limit
-#: How much wider each further search for a page without title-only matches looks.
-_WIDENING = 2
 
 
 class Searcher:
@@ -86,6 +82,7 @@ class Searcher:
         self.settings = base
         self._clock = clock
         self._readings = Readings(self.index, lambda: weighting(self.settings))
+        self._ranker = Ranker(self.settings, clock)
         self._analyzer = analyzer(self.settings.analyzer_name)
         self._shard = threading.local()
 
@@ -149,7 +146,7 @@ class Searcher:
             terms = terms | set(query.variants.of)
         if self.settings.feedback_docs > 0 and self.settings.feedback_terms > 0:
             with self._held() as reading:
-                query = feedback.expand(query, reading, self.settings, self._top)
+                query = feedback.expand(query, reading, self.settings, self._ranker.top)
         return query, terms
 
     def _with_variants(self, query: Words) -> Words:
@@ -307,7 +304,7 @@ class Searcher:
     ) -> SearchResults:
         """A search once its query is known: ``parse`` gives the query plan and the
         stems to highlight (None: list what passes the filters)."""
-        facet_names = _checked(sort, group_by, offset, facets)
+        facet_names = checked_options(sort, group_by, offset, facets)
         if copies not in COPIES:
             raise QueryError(f"copies {copies!r} is not one of {', '.join(COPIES)}; pick one")
         # A shard of a sharded index merges no copies: the searcher of the whole does.
@@ -332,7 +329,7 @@ class Searcher:
                     counted: list[tuple[int, int]] = []
 
                     def articles(n: int) -> tuple[list[Any], bool]:
-                        grouped = self._grouped(reading, parsed, terms, narrow, allowed, n, 0, time_limit)
+                        grouped = self._ranker.grouped(reading, parsed, terms, narrow, allowed, n, 0, time_limit)
                         if grouped is None:
                             raise _NoColumn
                         best, spans, others, count, undated, timed_out = grouped
@@ -349,7 +346,7 @@ class Searcher:
                     count, undated = counted[-1]
                 else:
                     def passages(n: int) -> tuple[list[Any], bool]:
-                        found, spans, timed_out = self._own_text_first(
+                        found, spans, timed_out = self._ranker.own_text_first(
                             reading, parsed, terms, n, time_limit, allowed, syntax, highlight=highlight
                         )
                         return [(item, marks, None) for item, marks in zip(found, spans)], timed_out
@@ -358,7 +355,7 @@ class Searcher:
                         passages, lambda item: item[0][1], find, offset=offset, limit=limit, together=together,
                         widest=MAX_LIMIT, leave_out=leave_out,
                     )
-                    count, undated = self._count(reading, parsed, narrow) if total or narrow.active or offset else (None, 0)
+                    count, undated = self._ranker.count(reading, parsed, narrow) if total or narrow.active or offset else (None, 0)
         hits = []
         for rank, (((score, passage), marks, also), found) in enumerate(page, offset + 1):
             hit = _hit(rank, score, passage, marks if highlight or shard else (), found, exact=shard)
@@ -367,62 +364,6 @@ class Searcher:
             query=query, hits=tuple(hits), timed_out=timed_out, query_id=query_id, total=count, offset=offset, undated=undated
         ))
 
-    def _grouped(
-        self, reading: Reading, query: Words, terms: set[str], narrow: Narrowing,
-        allowed: Callable[[Any], AbstractSet[int] | None] | None, limit: int, offset: int, time_limit: float | None,
-    ) -> tuple[list[tuple[float, Passage]], list[tuple[tuple[int, int], ...]], list[tuple[str, ...]], int, int, bool] | None:
-        """One hit per article by relevance, from the pruned top-k widened until the
-        page holds enough articles (an article's best passage comes first in the
-        plain ranking); then, from the postings' document numbers alone, how many
-        articles match and each shown article's other matching passages (in their
-        order in the article). None where the index has no article column."""
-        window = (offset + limit) * 2  # articles have several matching passages
-        while True:
-            passages, spans, timed_out = self._own_text_first(
-                reading, query, terms, window, time_limit, allowed, False, need=offset + limit
-            )
-            page: list[tuple[tuple[float, Passage], tuple[tuple[int, int], ...]]] = []
-            shown: set[tuple[str, str]] = set()
-            for item, marks in zip(passages, spans):
-                key = (item[1].source, item[1].doc_id)
-                if key not in shown:
-                    shown.add(key)
-                    page.append((item, marks))
-                    if len(page) == offset + limit:
-                        break
-            # A title-only match on the page may stand before an article whose passage
-            # with the words lies past the window: then the window must widen.
-            full = len(page) == offset + limit and all(marks for _, marks in page)
-            if full or len(passages) < window or timed_out or window >= MAX_LIMIT:
-                break
-            window = min(window * 4, MAX_LIMIT)
-        page = page[offset:]
-        leaves = _leaves(query)
-        found = None if leaves is None else match_ids(reading, leaves)
-        if found is None:
-            return None
-        wanted = {article_key(p.source, p.doc_id): [] for (_, p), _ in page}  # type: dict[int, list[int]]
-        articles: set[int] = set()
-        undated = 0
-        for reader, base, docs in found:
-            column = _whoosh.column(reader, ARTICLE_KEY)
-            if column is None:
-                return None
-            if narrow.dated:
-                undated += _overlap(docs, narrow.undated(reader))
-            keep = narrow.passing(reader)
-            if keep is not None:
-                docs = docs.intersection(keep)
-            keys = {doc: column[doc] for doc in docs}
-            articles.update(keys.values())
-            for doc, key in keys.items():
-                if key in wanted:
-                    wanted[key].append(base + doc)
-        others = []
-        for (_, passage), _ in page:
-            ids = (reading.stored_fields(d)["passage_id"] for d in sorted(wanted[article_key(passage.source, passage.doc_id)]))
-            others.append(tuple(i for i in ids if i != passage.passage_id))
-        return [item for item, _ in page], [marks for _, marks in page], others, len(articles), undated, timed_out
 
     def _arranged(
         self, query: str, narrow: Narrowing, parse: Callable[[], tuple[Any, set[str]]] | None, *, syntax: bool,
@@ -438,7 +379,7 @@ class Searcher:
         with not_the_query(self.index.path):
             parsed, terms = (None, set()) if parse is None else parse()
             with self._held() as reading:
-                scored, timed_out = self._all_scores(reading, parsed, narrow, deadline)
+                scored, timed_out = self._ranker.all_scores(reading, parsed, narrow, deadline)
                 made: list[Any] = []
 
                 def fetch(n: int) -> tuple[list[tuple[float, Passage, tuple[str, ...] | None]], bool]:
@@ -472,148 +413,14 @@ class Searcher:
         ))
 
     def _explained(self, parsed: Any, results: SearchResults) -> SearchResults:
-        """Each hit's close spellings (``matched``: query term → the word as written in
-        the passage), and a suggestion for query words the index does not hold."""
+        """``results`` with what close spellings did to the query (``variants.explain``)."""
         variants = getattr(parsed, "variants", None)
         if variants is None or not (variants.of or variants.suggestion):
             return results
-        asked = {}  # query term -> the query word as typed
-        for token in words(results.query):
-            stems = self._stems(token)
-            if stems:
-                asked.setdefault(stems[0], token.lower())
-        hits = []
-        seen: dict[str, str] = {}
-        for hit in results.hits:
-            matched: dict[str, str] = {}
-            for a, b in hit.highlights:
-                written = hit.text[a:b]
-                stems = self._stems(written)
-                if stems and stems[0] in variants.of:
-                    term = variants.of[stems[0]]
-                    matched.setdefault(asked.get(term, term), written)
-                    seen.setdefault(stems[0], written)
-            hits.append(dataclasses.replace(hit, matched=matched) if matched else hit)
-        suggestion = None
-        if variants.suggestion:
-            suggestion = results.query
-            for token in dict.fromkeys(words(results.query)):
-                stems = self._stems(token)
-                better = variants.suggestion.get(stems[0]) if stems else None
-                if better:
-                    # As a passage writes it; else in the case the word was typed.
-                    def written(typed: re.Match[str], better: str = better) -> str:
-                        return seen.get(better) or (better.capitalize() if typed.group(0)[:1].isupper() else better)
+        from .variants import explain  # here: most queries take no variants
 
-                    suggestion = re.sub(rf"\b{re.escape(token)}\b", written, suggestion, count=1, flags=re.I)
-        return dataclasses.replace(results, hits=tuple(hits), suggestion=suggestion)
+        return explain(results, variants, self._stems)  # type: ignore[no-any-return]
 
-    def _all_scores(self, reading: Reading, query: Any, narrow: Narrowing, deadline: float | None) -> tuple[list[Scored], bool]:
-        """Every match of ``query`` with its score, segment by segment, and whether
-        ``deadline`` cut it short; with no query (listing), every passage that
-        passes the filters, scored 0."""
-        if query is None:
-            out: list[Scored] = []
-            for reader, base in reading.reader().leaf_readers():
-                allowed = narrow.allowed(reader)
-                docs = reader.all_doc_ids() if allowed is None else sorted(allowed)
-                out.append((reader, base, {doc: 0.0 for doc in docs if not reader.is_deleted(doc)}))
-            return out, False
-        leaves = _leaves(query)
-        scored = None if leaves is None else all_scores(reading, leaves, deadline, self._clock)
-        if scored is not None:
-            return scored
-        from .syntax import all_matches, words_query
-
-        return all_matches(reading.whoosh(), words_query(query.leaves) if isinstance(query, Words) else query), False
-
-    def _count(self, reading: Reading, query: Any, narrow: Narrowing) -> tuple[int, int]:
-        """How many passages match ``query`` and pass ``narrow``, and how many of
-        those that pass its filters were left out by its dates for want of one."""
-        leaves = _leaves(query)
-        found = None if leaves is None else match_ids(reading, leaves)
-        if found is None:
-            scored, _ = self._all_scores(reading, query, Narrowing({}), None)
-            found = [(reader, base, set(scores)) for reader, base, scores in scored]
-        count = undated = 0
-        for reader, _, docs in found:
-            keep = narrow.passing(reader)
-            count += len(docs) if keep is None else _overlap(docs, keep)
-            if narrow.dated:
-                undated += _overlap(docs, narrow.undated(reader))
-        return count, undated
-
-    def _own_text_first(
-        self, reading: Reading, query: Any, terms: set[str], limit: int, time_limit: float | None,
-        allowed: Callable[[Any], AbstractSet[int] | None] | None, syntax: bool, need: int | None = None,
-        highlight: bool = True,
-    ) -> tuple[list[tuple[float, Passage]], list[tuple[tuple[int, int], ...]], bool]:
-        """The ``limit`` best passages with their highlight spans, and whether the time
-        limit cut the search short. Plain words: the passages holding a query word
-        in their own text (a highlight) come before those that match only through
-        their article's title (a cookie notice under a headline that names the
-        person asked about); the window of best passages widens until it holds
-        ``limit`` (or ``need``) of the first kind, or all there are. Syntax names its fields.
-        Without ``highlight`` (evaluation ranks a thousand passages a query and shows
-        none) the postings say which passages hold a word, and the spans returned are
-        only a mark of it."""
-        # The page is searched as asked and widened only when a title-only match shows up
-        # (56 of 200 BBC News queries at x10); what was read stays read.
-        read: dict[int, tuple[Passage, tuple[tuple[int, int], ...]]] = {}
-
-        def page(top: list[tuple[float, int]]) -> tuple[list[tuple[float, Passage]], list[tuple[tuple[int, int], ...]]]:
-            new = [docnum for _, docnum in top if docnum not in read]
-            passages = [passage_from_fields(reading.stored_fields(docnum)) for docnum in new]
-            if highlight or syntax:
-                spans = highlight_all([p.text for p in passages], terms, self.settings.analyzer_name)
-            else:
-                own = _holding(reading, new, terms)
-                spans = [_HOLDS if docnum in own else () for docnum in new]
-            for docnum, passage, marks in zip(new, passages, spans):
-                read[docnum] = (passage, marks)
-            return [(score, read[docnum][0]) for score, docnum in top], [read[docnum][1] for _, docnum in top]
-
-        window = limit
-        while True:
-            top, timed_out = self._top(reading, query, window, time_limit, allowed)
-            passages, spans = page(top[:limit])
-            if syntax or all(spans):
-                return passages, spans, timed_out
-            passages, spans = page(top)
-            own = [i for i, marks in enumerate(spans) if marks]
-            if len(own) >= (need or limit) or len(top) < window or timed_out or window >= MAX_LIMIT:
-                order = own + [i for i, marks in enumerate(spans) if not marks]
-                return [passages[i] for i in order][:limit], [spans[i] for i in order][:limit], timed_out
-            window = min(window * _WIDENING, MAX_LIMIT)
-
-    def _top(
-        self, reading: Reading, query: Any, limit: int, time_limit: float | None,
-        allowed: Callable[[Any], AbstractSet[int] | None] | None = None,
-    ) -> Top:
-        """``[(score, docnum)]`` of the ``limit`` best distinct passages for a query
-        (``Words`` or a parsed Whoosh query), and whether the time limit cut it short."""
-        began = self._clock()
-        deadline = None if time_limit is None else began + time_limit
-        leaves = _leaves(query)
-        exact = None if leaves is None else exact_top(reading, leaves, limit, deadline, self._clock, allowed)
-        if exact is not None:
-            return exact
-        if allowed is not None:  # an index this does not score: filter all of its matches
-            scored, timed_out = self._all_scores(reading, query, Narrowing({}), deadline)
-            ranked = []
-            for reader, base, scores in scored:
-                keep = allowed(reader)
-                ranked += [(score, base + doc) for doc, score in scores.items() if keep is None or doc in keep]
-            return sorted(ranked, key=lambda item: (-item[0], item[1]))[:limit], timed_out
-        from .syntax import collect_top, words_query
-
-        if isinstance(query, Words):  # an index this does not score: Whoosh's matchers do
-            query = words_query(query.leaves)
-        # A quarter of the time at most goes to expanding prefix* and fuzzy~ words:
-        # loading their postings takes about as long again, and the rest finds hits.
-        expand_by = None if time_limit is None else began + time_limit / 4
-        text_keys = lambda reader: _whoosh.column(reader, TEXT_KEY)  # noqa: E731
-        return collect_top(reading.whoosh(), query, limit, deadline, text_keys, expand_by, self._clock)
 
     def search_batch(
         self,
@@ -693,49 +500,6 @@ class Searcher:
                 return [passage_from_fields(reading.stored_fields(d)) for d in sorted(docnums or ())]
 
 
-def _passing(reading: Reading, docnums: set[int], narrow: Narrowing) -> set[int]:
-    """Those of ``docnums`` (numbers in the whole index) that pass ``narrow``: its
-    sets are per segment, numbered from each segment's base."""
-    kept: set[int] = set()
-    for reader, base in reading.reader().leaf_readers():
-        keep = narrow.passing(reader)
-        end = base + reader.doc_count_all()
-        inside = {d for d in docnums if base <= d < end}
-        kept |= inside if keep is None else {d for d in inside if d - base in keep}
-    return kept
-
-
-def _copies(reading: Reading, key: int) -> int:
-    """How many passages of the index have the text with text key ``key``."""
-    count = 0
-    for reader, _ in reading.reader().leaf_readers():
-        keys = _whoosh.column(reader, TEXT_KEY)
-        if keys is not None:
-            count += sum(1 for doc, value in enumerate(keys) if value == key and not reader.is_deleted(doc))
-    return count
-
-
-#: The spans ``_own_text_first`` gives a passage that holds a query word when it
-#: is not asked to highlight (never shown: hits then carry no highlights).
-_HOLDS = ((0, 0),)
-
-
-def _holding(reading: Reading, docnums: Sequence[int], terms: set[str]) -> set[int]:
-    """Those of ``docnums`` whose own passage text holds one of the stems ``terms``,
-    from the text field's postings, segment by segment."""
-    segments = reading.reader().leaf_readers()
-    starts = [base for _, base in segments]
-    local: dict[int, set[int]] = {}
-    for docnum in docnums:
-        number = bisect.bisect_right(starts, docnum) - 1
-        local.setdefault(number, set()).add(docnum - starts[number])
-    found: set[int] = set()
-    for number, docs in local.items():
-        reader, base = segments[number]
-        found.update(base + doc for doc in own_text(reader, docs, terms))
-    return found
-
-
 def _is_sharded(index: Any) -> bool:
     if isinstance(index, (str, os.PathLike)):
         from ..index.layout import is_sharded  # loaded already: opening an index reads the same file
@@ -746,45 +510,6 @@ def _is_sharded(index: Any) -> bool:
     from ..index.shards import ShardedIndex  # loaded already: the caller has one
 
     return isinstance(index, ShardedIndex)
-
-
-def _overlap(a: AbstractSet[int], b: AbstractSet[int]) -> int:
-    small, large = (a, b) if len(a) < len(b) else (b, a)
-    return sum(1 for item in small if item in large)
-
-
-def _leaves(query: Any) -> Sequence[Leaf] | None:
-    """The ``(field, word, boost)`` clauses of an OR of words, or None for a query
-    only Whoosh's matchers can run."""
-    if isinstance(query, Words):
-        return query.leaves
-    from .syntax import term_leaves
-
-    return term_leaves(query)
-
-
-def _checked(sort: str, group_by: str | None, offset: int, facets: Sequence[str] | str) -> tuple[str, ...]:
-    """``QueryError`` for a sort, grouping or offset that is not one; the facet names."""
-    if sort not in SORTS:
-        raise QueryError(f"sort {sort!r} is not one of {', '.join(SORTS)}; pick one")
-    if group_by is not None and group_by not in GROUPS:
-        raise QueryError(f"group_by {group_by!r} is not one of {', '.join(GROUPS)}; pick one")
-    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= LIBRARY_LIMITS.max_offset:
-        raise QueryError(f"offset {offset!r} must be a whole number from 0 to {LIBRARY_LIMITS.max_offset}")
-    return _facet_names(facets)
-
-
-def _facet_names(facets: Sequence[str] | str) -> tuple[str, ...]:
-    """Facet names from ``"a,b"`` or ``["a", "b"]``, lower-cased, each once."""
-    names = facets.split(",") if isinstance(facets, str) else [n for item in facets for n in str(item).split(",")]
-    out: list[str] = []
-    for name in names:
-        name = name.strip().lower()
-        if name and name not in out:
-            if "=" in name:
-                raise QueryError(f"facet {name!r} is not a field name; write e.g. --facets publisher,year")
-            out.append(name)
-    return tuple(out)
 
 
 class _NoColumn(Exception):
@@ -802,61 +527,3 @@ def _hit(
         copies=copies,
         **{f.name: getattr(passage, f.name) for f in dataclasses.fields(passage)},
     )
-
-
-def search(
-    query: str,
-    *,
-    index: str | os.PathLike[str] = "index",
-    corpus: str | os.PathLike[str] | None = None,
-    limit: int = 10,
-    syntax: bool = False,
-    settings: Settings | None = None,
-    time_limit: float | None = None,
-    **options: Any,
-) -> SearchResults:
-    """Search the index in ``index`` (building it from ``corpus`` first if there is none).
-
-    ``time_limit`` (seconds) returns the hits found by then, with ``timed_out=True``;
-    ``options`` are ``Searcher.search``'s: ``where``, ``since``, ``until``,
-    ``group_by``, ``sort``, ``facets``, ``offset``, ``total``, ``highlight``, and
-    ``copies``: ``"together"`` (near-identical passages are one hit, the others in
-    ``Hit.copies``) or ``"separate"``."""
-    with Searcher(ensure_index(index, corpus), settings, close_index=True) as searcher:
-        return searcher.search(query, limit=limit, syntax=syntax, time_limit=time_limit, **options)
-
-
-def search_batch(
-    queries: Sequence[str | tuple[str, str]],
-    *,
-    index: str | os.PathLike[str] = "index",
-    corpus: str | os.PathLike[str] | None = None,
-    limit: int = 10,
-    syntax: bool = False,
-    settings: Settings | None = None,
-    time_limit: float | None = None,
-    **options: Any,
-) -> list[SearchResults]:
-    """``search`` for many queries; each item is a query or ``(query_id, query)``."""
-    with Searcher(ensure_index(index, corpus), settings, close_index=True) as searcher:
-        return searcher.search_batch(queries, limit=limit, syntax=syntax, time_limit=time_limit, **options)
-
-
-def similar(passage_id: str, *, index: str | os.PathLike[str] = "index", limit: int = 10, **options: Any) -> SearchResults:
-    """The passages most like passage ``passage_id``; ``options`` are ``Searcher.similar``'s
-    (``where``, ``since``, ``until``, ``group_by``, ``sort``, ``facets``, ``offset``, ``total``)."""
-    with Searcher(index) as searcher:
-        return searcher.similar(passage_id, limit=limit, **options)
-
-
-def show(passage_id: str, *, index: str | os.PathLike[str] = "index") -> PassageContext:
-    """A passage by id, with its neighbours and citation."""
-    with Searcher(index) as searcher:
-        return searcher.show(passage_id)
-
-
-def open_searcher(index: Index | Searcher | str | os.PathLike[str]) -> Searcher:
-    """``index`` as a ``Searcher``, for front-ends (server, MCP, retrievers): one given
-    is shared as it is; an ``Index`` or a folder gets a ``Searcher`` of its own,
-    which the caller closes (``searcher is not index`` tells it so)."""
-    return index if isinstance(index, Searcher) else Searcher(index)

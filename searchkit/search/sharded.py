@@ -33,10 +33,11 @@ from ..models import Copy, Hit, Passage, PassageContext, SearchResults
 from ..schema import date_number, text_key
 from ..settings import Settings
 from .copies import COPIES, copies_of, copy_order, merge_copies
-from .filters import MAX_FACET_VALUES, Narrowing
+from .filters import MAX_FACET_VALUES, Narrowing, checked_options
 from .query import Words, plain_query, with_variants
 from .scoring import weighting
-from .searcher import MAX_LIMIT, Searcher, _checked, _leaves
+from .ranking import MAX_LIMIT, _leaves
+from .searcher import Searcher
 from .statistics import Statistics, combine, local_statistics
 
 __all__ = ["ShardedSearcher", "ShardService"]
@@ -108,7 +109,7 @@ class ShardService:
             return copies_of(reading, passages, narrow, self.searcher.settings.copies_threshold)
 
     def copies(self, text: str) -> int:
-        from .searcher import _copies
+        from .ranking import _copies
 
         with self.searcher._readings.held() as reading:
             return _copies(reading, text_key(text))
@@ -269,7 +270,7 @@ class ShardedSearcher(Searcher):
         """Every shard's first hits, scored with the whole index's statistics, merged
         into one list; then copies are found in every shard and merged as one index
         merges them, and the page is cut."""
-        facet_names = _checked(sort, group_by, offset, facets)
+        facet_names = checked_options(sort, group_by, offset, facets)
         if copies not in COPIES:
             raise QueryError(f"copies {copies!r} is not one of {', '.join(COPIES)}; pick one")
         if parse is None:

@@ -10,12 +10,16 @@ distance: Whoosh's ``terms_within`` took most of a second per word on BBC x10.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import threading
 import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-__all__ = ["Variants", "find_variants", "choose_variants", "close_spellings", "may_vary", "rare_count", "max_distance", "edit_distance", "RARE_SHARE", "MAX_VARIANTS"]
+from ..analysis import words
+
+__all__ = ["Variants", "find_variants", "explain", "choose_variants", "close_spellings", "may_vary", "rare_count", "max_distance", "edit_distance", "RARE_SHARE", "MAX_VARIANTS"]
 
 #: A word in at most this share of the passages (or in 3 or fewer) is rare: a name, a
 #: misspelling. Common words never take variants (they would drown the query).
@@ -130,3 +134,39 @@ def find_variants(reader: Any, fieldname: str, terms: list[str], total: int, fre
     query words), ``total`` passages in all; ``frequency(term)`` gives a term's
     document frequency (the searcher's, kept: scoring asks for the same)."""
     return choose_variants(terms, total, frequency, lambda term: close_spellings(reader, fieldname, term))
+
+
+def explain(results: Any, variants: Variants, analyse: Callable[[str], list[str]]) -> Any:
+    """``results`` (``SearchResults``) with each hit's close spellings (``matched``:
+    query term → the word as written in the passage) and a suggestion for query
+    words the index does not hold; ``analyse`` is the index's analyzer, word by word."""
+    asked = {}  # query term -> the query word as typed
+    for token in words(results.query):
+        stems = analyse(token)
+        if stems:
+            asked.setdefault(stems[0], token.lower())
+    hits = []
+    seen: dict[str, str] = {}
+    for hit in results.hits:
+        matched: dict[str, str] = {}
+        for a, b in hit.highlights:
+            written = hit.text[a:b]
+            stems = analyse(written)
+            if stems and stems[0] in variants.of:
+                term = variants.of[stems[0]]
+                matched.setdefault(asked.get(term, term), written)
+                seen.setdefault(stems[0], written)
+        hits.append(dataclasses.replace(hit, matched=matched) if matched else hit)
+    suggestion = None
+    if variants.suggestion:
+        suggestion = results.query
+        for token in dict.fromkeys(words(results.query)):
+            stems = analyse(token)
+            better = variants.suggestion.get(stems[0]) if stems else None
+            if better:
+                # As a passage writes it; else in the case the word was typed.
+                def written(typed: re.Match[str], better: str = better) -> str:
+                    return seen.get(better) or (better.capitalize() if typed.group(0)[:1].isupper() else better)
+
+                suggestion = re.sub(rf"\b{re.escape(token)}\b", written, suggestion, count=1, flags=re.I)
+    return dataclasses.replace(results, hits=tuple(hits), suggestion=suggestion)
