@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from searchkit import cli
+from searchkit.cli import commands
 from searchkit.index import STEMS_FILE
 
 
@@ -53,7 +54,7 @@ def test_index_command_shows_bar_only_on_a_terminal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tty: bool, quiet: bool, shown: bool
 ) -> None:
     corpus = _corpus(tmp_path)
-    monkeypatch.setattr(cli, "_is_tty", lambda stream: tty)
+    monkeypatch.setattr(commands, "_is_tty", lambda stream: tty)  # where index reads it
     args = ["index", "--corpus", str(corpus), "--index", str(tmp_path / "index")] + (["--quiet"] if quiet else [])
     result = CliRunner().invoke(cli.main, args)
     assert result.exit_code == 0, result.output

@@ -1,0 +1,5 @@
+"""``python -m searchkit.cli``: the command line."""
+
+from . import main
+
+main()
