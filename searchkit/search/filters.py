@@ -271,8 +271,23 @@ def arrange(
     By relevance, passages holding one of ``text_terms`` in their own text come
     before those that match only through their article's title. Each facet keeps
     its ``facet_values`` most frequent values (None: all of them)."""
-    # (order, order, -score, docnum: the sort key; segment number, local docnum): the
-    # rest is read from the segment's columns for the rows that need it.
+    rows, matched, undated = _rows(scored, narrow, sort, text_terms)
+    grouped = group_by == "article"
+    facet_counts = _facets(facets, matched, grouped, facet_values)
+    page = _first_rows(rows, matched, grouped, offset + limit)[offset:]
+    if not grouped:
+        return Arranged([(-row[2], row[3], None) for row in page], len(rows), undated, facet_counts)
+    ordered, articles = _with_members(page, matched)
+    return Arranged(ordered, articles, undated, facet_counts)
+
+
+def _rows(
+    scored: Sequence[tuple[Any, int, Mapping[int, float]]], narrow: Narrowing, sort: str, text_terms: set[str]
+) -> tuple[list[tuple[Any, ...]], list[_Matched], int]:
+    """Every match that passes ``narrow`` as a row ``(order, order, -score, docnum:
+    the sort key; segment number, local docnum)`` (the rest is read from the
+    segment's columns for the rows that need it); each segment's matches; and how
+    many were left out for want of a date."""
     rows: list[tuple[Any, ...]] = []
     matched: list[_Matched] = []
     undated = 0
@@ -294,10 +309,13 @@ def arrange(
             sign = 1 if sort == "date" else -1
             days = dates if dates is not None else defaultdict(int)  # no date column: all undated
             rows += [(0 if days[doc] else 1, sign * days[doc], -scores[doc], base + doc, seg, doc) for doc in docs]
-    grouped = group_by == "article"
-    facet_counts = _facets(facets, matched, grouped, facet_values)
-    # One passage per text (copies of a paragraph are one hit), then one per article;
-    # only as much of the list is put in order as the page needs.
+    return rows, matched, undated
+
+
+def _first_rows(rows: list[tuple[Any, ...]], matched: Sequence[_Matched], grouped: bool, want: int) -> list[tuple[Any, ...]]:
+    """The first ``want`` rows in order, one per text (copies of a paragraph are one
+    hit), then one per article when ``grouped``; only as much of the list is put in
+    order as that needs."""
     seen_texts: set[int] = set()
     seen_articles: set[int] = set()
     page: list[tuple[Any, ...]] = []
@@ -313,12 +331,14 @@ def arrange(
                 continue
             seen_articles.add(article)
         page.append(row)
-        if len(page) == offset + limit:
+        if len(page) == want:
             break
-    page = page[offset:]
-    if not grouped:
-        return Arranged([(-row[2], row[3], None) for row in page], len(rows), undated, facet_counts)
-    # Each shown article's other matching passages, in their order in the article.
+    return page
+
+
+def _with_members(page: list[tuple[Any, ...]], matched: Sequence[_Matched]) -> tuple[list[Any], int]:
+    """Each shown article's best row with its other matching passages (in their order
+    in the article), and how many articles match."""
     members: dict[int, list[int]] = {matched[row[4]].article(row[5]): [] for row in page}
     articles: set[int] = set()
     for part in matched:
@@ -331,7 +351,7 @@ def arrange(
     for row in page:
         others = sorted(members[matched[row[4]].article(row[5])])
         ordered.append((-row[2], row[3], [docnum for docnum in others if docnum != row[3]]))
-    return Arranged(ordered, len(articles), undated, facet_counts)
+    return ordered, len(articles)
 
 
 class _Matched(NamedTuple):

@@ -10,7 +10,7 @@ import bisect
 import time
 from typing import AbstractSet, Any, Callable, Sequence
 
-from ..models import Passage
+from ..models import Copy, Passage
 from ..schema import ARTICLE_KEY, TEXT_KEY, article_key, passage_from_fields
 from ..settings import LIBRARY_LIMITS, Settings
 from . import _whoosh
@@ -18,9 +18,10 @@ from .filters import Narrowing, own_text
 from .highlight import highlight_all
 from .query import Words
 from .reading import Reading
+from .copies import merge_copies
 from .scoring import Leaf, Scored, Top, all_scores, exact_top, match_ids
 
-__all__ = ["Ranker", "MAX_LIMIT"]
+__all__ = ["Ranker", "MAX_LIMIT", "holding_all"]
 
 MAX_LIMIT = LIBRARY_LIMITS.max_limit
 #: How much wider each further search for a page without title-only matches looks.
@@ -164,6 +165,34 @@ class Ranker:
             others.append(tuple(i for i in ids if i != passage.passage_id))
         return [item for item, _ in page], [marks for _, marks in page], others, len(articles), undated, timed_out
 
+    def article_page(
+        self, reading: Any, parsed: Words, terms: set[str], narrow: Narrowing,
+        find: Callable[[Sequence[Passage]], list[list[tuple[Copy, bool]]]], *, offset: int, limit: int,
+        together: bool, time_limit: float | None, leave_out: Callable[[Passage], bool] | None,
+    ) -> tuple[list[Any], bool, int, int] | None:
+        """The page of one hit per article (``Ranker.grouped``, read wider until copies
+        are merged), whether it timed out, and the articles and undated passages
+        counted; None where the index has no article column."""
+        allowed = narrow.passing if narrow.active else None
+        counted: list[tuple[int, int]] = []
+
+        def articles(n: int) -> tuple[list[Any], bool]:
+            grouped = self.grouped(reading, parsed, terms, narrow, allowed, n, 0, time_limit)
+            if grouped is None:
+                raise _NoColumn
+            best, spans, others, count, undated, timed_out = grouped
+            counted.append((count, undated))
+            return list(zip(best, spans, others)), timed_out
+
+        try:
+            page, timed_out = merge_copies(
+                articles, lambda item: item[0][1], find, offset=offset, limit=limit, together=together,
+                widest=MAX_LIMIT, leave_out=leave_out,
+            )
+        except _NoColumn:
+            return None
+        return page, timed_out, *counted[-1]
+
     def all_scores(self, reading: Reading, query: Any, narrow: Narrowing, deadline: float | None) -> tuple[list[Scored], bool]:
         """Every match of ``query`` with its score, segment by segment, and whether
         ``deadline`` cut it short; with no query (listing), every passage that
@@ -203,6 +232,10 @@ class Ranker:
 #: The spans ``_own_text_first`` gives a passage that holds a query word when it
 #: is not asked to highlight (never shown: hits then carry no highlights).
 _HOLDS = ((0, 0),)
+
+
+class _NoColumn(Exception):
+    """The index has no article column: grouping takes the arranged path."""
 
 
 def _holding(reading: Reading, docnums: Sequence[int], terms: set[str]) -> set[int]:
@@ -256,3 +289,21 @@ def _leaves(query: Any) -> Sequence[Leaf] | None:
     from .syntax import term_leaves
 
     return term_leaves(query)
+
+
+def holding_all(reading: Reading, stems: Sequence[str], rarest: int | None, narrow: Narrowing | None) -> list[Passage]:
+    """Every passage whose text holds all of ``stems``, in index order (``Searcher.passages_with``)."""
+    wanted = list(dict.fromkeys(stems))
+    wanted.sort(key=lambda s: reading.doc_frequency("text", s))
+    docnums: set[int] | None = None
+    for stem in wanted[:rarest] if rarest else wanted:
+        if reading.doc_frequency("text", stem) == 0:
+            return []
+        ids = set(reading.reader().postings("text", stem).all_ids())
+        docnums = ids if docnums is None else docnums & ids
+        if not docnums:
+            return []
+    if narrow is not None and narrow.active:
+        docnums = _passing(reading, docnums or set(), narrow)
+    return [passage_from_fields(reading.stored_fields(d)) for d in sorted(docnums or ())]
+

@@ -34,7 +34,7 @@ from .failures import not_the_query
 from .filters import MAX_FACET_VALUES, Narrowing, arrange, checked_options, narrowing
 from .highlight import highlight_all
 from .query import Words, plain_query, similar_query, with_variants
-from .ranking import MAX_LIMIT, Ranker, _copies, _passing
+from .ranking import MAX_LIMIT, Ranker, _copies, holding_all
 from .reading import Readings
 from .scoring import weighting
 
@@ -326,24 +326,13 @@ class Searcher:
             with self._held() as reading:
                 find = self._copies_finder(reading, narrow)
                 if group_by:
-                    counted: list[tuple[int, int]] = []
-
-                    def articles(n: int) -> tuple[list[Any], bool]:
-                        grouped = self._ranker.grouped(reading, parsed, terms, narrow, allowed, n, 0, time_limit)
-                        if grouped is None:
-                            raise _NoColumn
-                        best, spans, others, count, undated, timed_out = grouped
-                        counted.append((count, undated))
-                        return list(zip(best, spans, others)), timed_out
-
-                    try:
-                        page, timed_out = merge_copies(
-                            articles, lambda item: item[0][1], find, offset=offset, limit=limit, together=together,
-                            widest=MAX_LIMIT, leave_out=leave_out,
-                        )
-                    except _NoColumn:  # an index without the article column
+                    grouped = self._ranker.article_page(
+                        reading, parsed, terms, narrow, find, offset=offset, limit=limit, together=together,
+                        time_limit=time_limit, leave_out=leave_out,
+                    )
+                    if grouped is None:  # an index without the article column
                         return self._arranged(query, narrow, lambda: (parsed, terms), **arranged)
-                    count, undated = counted[-1]
+                    page, timed_out, count, undated = grouped
                 else:
                     def passages(n: int) -> tuple[list[Any], bool]:
                         found, spans, timed_out = self._ranker.own_text_first(
@@ -481,23 +470,9 @@ class Searcher:
         ``rarest`` reads only that many of the least frequent stems' postings: a
         common word's list is long and adds little (the caller checks the text).
         ``narrow`` keeps only the passages that pass its filters and date bounds."""
-        wanted = list(dict.fromkeys(stems))
-        if not wanted:
-            return []
         with not_the_query(self.index.path):
             with self._held() as reading:
-                wanted.sort(key=lambda s: reading.doc_frequency("text", s))
-                docnums: set[int] | None = None
-                for stem in wanted[:rarest] if rarest else wanted:
-                    if reading.doc_frequency("text", stem) == 0:
-                        return []
-                    ids = set(reading.reader().postings("text", stem).all_ids())
-                    docnums = ids if docnums is None else docnums & ids
-                    if not docnums:
-                        return []
-                if narrow is not None and narrow.active:
-                    docnums = _passing(reading, docnums or set(), narrow)
-                return [passage_from_fields(reading.stored_fields(d)) for d in sorted(docnums or ())]
+                return holding_all(reading, stems, rarest, narrow)
 
 
 def _is_sharded(index: Any) -> bool:
@@ -510,10 +485,6 @@ def _is_sharded(index: Any) -> bool:
     from ..index.shards import ShardedIndex  # loaded already: the caller has one
 
     return isinstance(index, ShardedIndex)
-
-
-class _NoColumn(Exception):
-    """The index has no article column: grouping takes the arranged path."""
 
 
 def _hit(

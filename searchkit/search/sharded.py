@@ -273,14 +273,7 @@ class ShardedSearcher(Searcher):
         facet_names = checked_options(sort, group_by, offset, facets)
         if copies not in COPIES:
             raise QueryError(f"copies {copies!r} is not one of {', '.join(COPIES)}; pick one")
-        if parse is None:
-            plan, terms, stats = None, set(), combine(self._fan("statistics", []))
-        else:
-            parsed, terms = parse()
-            if isinstance(parsed, _Planned):
-                plan, stats = parsed.plan, parsed.stats
-            else:  # similar's plan: its words' statistics were gathered first
-                plan, stats = parsed, self._shard.prefetched
+        plan, terms, stats = self._planned(parse)
         request = dict(
             query=query, plan=plan, terms=terms, syntax=syntax, browse=parse is None, narrow=narrow,
             group_by=group_by, sort="-date" if parse is None and sort == "relevance" else sort, facets=facet_names,
@@ -290,30 +283,13 @@ class ShardedSearcher(Searcher):
         last: list[Sequence[SearchResults]] = []
 
         def fetch(n: int) -> tuple[list[Hit], bool]:
-            """The first ``n`` hits of the whole index, one per text, as ranked."""
-            reach = n
-            while True:
-                parts = self._fan("search", {**request, "limit": min(reach, MAX_LIMIT)}, stats)
-                ranked = _merged(parts, request["sort"], syntax)
-                # One hit per text across shards may leave the list short: ask for more.
-                short = len(ranked) < n and any(len(p.hits) >= min(reach, MAX_LIMIT) for p in parts)
-                if not short or reach >= MAX_LIMIT:
-                    last[:] = [parts]
-                    return ranked[:n], any(p.timed_out for p in parts)
-                reach = min(reach * 2, MAX_LIMIT)
-
-        def find(passages: Sequence[Passage]) -> list[list[tuple[Copy, bool]]]:
-            found: list[list[tuple[Copy, bool]]] = [[] for _ in passages]
-            for part in self._fan("copies_of", list(passages), narrow):
-                for mine, theirs in zip(found, part):
-                    mine.extend(theirs)
-            for mine in found:
-                mine.sort(key=lambda item: copy_order(item[0]))
-            return found
+            ranked, parts = self._first(request, stats, n)
+            last[:] = [parts]
+            return ranked, any(p.timed_out for p in parts)
 
         page, timed_out = merge_copies(
-            fetch, lambda hit: hit, find, offset=offset, limit=limit, together=copies == "together",
-            widest=MAX_LIMIT, leave_out=leave_out,
+            fetch, lambda hit: hit, lambda passages: self._copies_in_shards(passages, narrow), offset=offset,
+            limit=limit, together=copies == "together", widest=MAX_LIMIT, leave_out=leave_out,
         )
         parts = last[0]
         hits = []
@@ -330,6 +306,38 @@ class ShardedSearcher(Searcher):
             facets=_summed_facets(parts), suggestion=next((p.suggestion for p in parts if p.suggestion), None),
             missing_shards=self._missing,
         )
+
+    def _planned(self, parse: Callable[[], tuple[Any, set[str]]] | None) -> tuple[Any, set[str], Statistics]:
+        """The query plan, the stems to highlight and the statistics to score with."""
+        if parse is None:  # a listing: nothing is scored
+            return None, set(), combine(self._fan("statistics", []))
+        parsed, terms = parse()
+        if isinstance(parsed, _Planned):
+            return parsed.plan, terms, parsed.stats
+        return parsed, terms, self._shard.prefetched  # similar's plan: its words' statistics were gathered first
+
+    def _first(self, request: dict[str, Any], stats: Statistics, n: int) -> tuple[list[Hit], Sequence[SearchResults]]:
+        """The first ``n`` hits of the whole index, one per text, as ranked; and the
+        shards' results they came from (their counts and facets)."""
+        reach = n
+        while True:
+            parts = self._fan("search", {**request, "limit": min(reach, MAX_LIMIT)}, stats)
+            ranked = _merged(parts, request["sort"], request["syntax"])
+            # One hit per text across shards may leave the list short: ask for more.
+            short = len(ranked) < n and any(len(p.hits) >= min(reach, MAX_LIMIT) for p in parts)
+            if not short or reach >= MAX_LIMIT:
+                return ranked[:n], parts
+            reach = min(reach * 2, MAX_LIMIT)
+
+    def _copies_in_shards(self, passages: Sequence[Passage], narrow: Narrowing) -> list[list[tuple[Copy, bool]]]:
+        """Each passage's copies in every shard, in the order one index lists them."""
+        found: list[list[tuple[Copy, bool]]] = [[] for _ in passages]
+        for part in self._fan("copies_of", list(passages), narrow):
+            for mine, theirs in zip(found, part):
+                mine.extend(theirs)
+        for mine in found:
+            mine.sort(key=lambda item: copy_order(item[0]))
+        return found
 
     def _text_copies(self, text: str) -> int:
         return sum(self._fan("copies", text))
