@@ -351,7 +351,8 @@ def evaluate(
         elif index is None:
             raise EvaluationError(f"{collection.name} has no documents; pass the index to evaluate against")
         else:
-            ix, owned = (index, False) if isinstance(index, Index) else (open_index(index), True)
+            opened = isinstance(index, (str, os.PathLike))  # else an open Index or ShardedIndex
+            ix, owned = (open_index(index), True) if opened else (index, False)
         try:
             with Searcher(ix, settings, close_index=owned) as searcher:
                 run: dict[str, tuple[tuple[str, float], ...]] = {}

@@ -112,3 +112,24 @@ def test_http_api_and_retriever_on_a_sharded_index(indexes: tuple[Path, Path, Pa
     docs_a = SearchkitRetriever(index=str(one)).invoke("chechnya purge")
     docs_b = SearchkitRetriever(index=str(sharded)).invoke("chechnya purge")
     assert [d.page_content for d in docs_a] == [d.page_content for d in docs_b] and docs_a
+
+
+def test_eval_and_mcp_on_a_sharded_index(indexes: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    _, one, sharded = indexes
+    queries = tmp_path / "questions.jsonl"
+    queries.write_text('{"id": "a", "query": "senate resolution"}\n{"id": "b", "query": "purge camps"}\n', encoding="utf-8")
+    qrels = tmp_path / "judged.trec"
+    qrels.write_text("a 0 000_b4a1880a0ab40fd3 1\nb 0 002_5883718dadfc0e72 1\n", encoding="utf-8")
+    outputs = [
+        run("eval", "--queries", str(queries), "--qrels", str(qrels), "--index", str(index), "--format", "json")
+        for index in (one, sharded)
+    ]
+    reports = [json.loads(output) for code, output in outputs if code == 0]
+    assert len(reports) == 2
+    for report in reports:
+        report.pop("seconds", None)
+    assert reports[0] == reports[1] and reports[0]["metrics"]["mrr@10"] > 0
+    pytest.importorskip("mcp")
+    from searchkit.mcp_server import create_server
+
+    assert create_server(one) is not None and create_server(sharded) is not None
