@@ -114,3 +114,20 @@ def test_dask_needs_a_sharded_index_and_a_reachable_scheduler(tmp_path: Path) ->
     with pytest.raises(searchkit.SearchkitError, match=r"write local or local:W"):
         searchkit.build_index(corpus, tmp_path / "sharded", shards=2, dask="local:two")
     assert not shard_paths(tmp_path / "sharded")  # nothing was recorded
+
+
+def test_the_http_api_searches_through_dask_actors(cluster: Any, tmp_path: Path) -> None:
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from searchkit.server import create_app
+
+    corpus = write_corpus(tmp_path, articles=30)
+    searchkit.build_index(corpus, tmp_path / "one")
+    searchkit.build_index(corpus, tmp_path / "sharded", shards=3)
+    with Searcher(tmp_path / "sharded", dask=cluster.scheduler_address) as searcher:
+        a = TestClient(create_app(tmp_path / "one", corpus, allowed_hosts=None))
+        b = TestClient(create_app(searcher, corpus, allowed_hosts=None))
+        for url in ("/search?q=senate+resolution&limit=20&facets=publisher", "/search?q=chechnya&group_by=article"):
+            x, y = a.get(url), b.get(url)
+            assert x.status_code == y.status_code == 200 and x.json() == y.json()
