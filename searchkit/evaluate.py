@@ -320,7 +320,8 @@ def _rank_documents(searcher: Searcher, text: str, depth: int) -> list[tuple[str
     limit = depth * 2
     while True:
         try:
-            hits = searcher.search(text, limit=min(limit, 10_000), highlight=False).hits
+            # Ranking alone: neither highlights nor copies are looked for.
+            hits = searcher.search(text, limit=min(limit, 10_000), highlight=False, copies="none").hits
         except QueryError:
             return []  # nothing searchable in the query: it returns nothing
         docs: dict[str, float] = {}

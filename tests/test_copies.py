@@ -209,3 +209,14 @@ def test_similar_takes_copies(tmp_path: Path) -> None:
         assert status == 400
         status, spec = get_json(f"{base}/openapi.json")
         assert any(p["name"] == "copies" for p in spec["paths"]["/passages/{passage_id}/similar"]["get"]["parameters"])
+
+
+def test_copies_none_ranks_alone(tmp_path: Path) -> None:
+    with Searcher(_index(tmp_path, exact=True)) as searcher:
+        separate = searcher.search("reservoir dam leaking repairs", limit=10, copies="separate")
+        alone = searcher.search("reservoir dam leaking repairs", limit=10, copies="none")
+        assert [h.passage_id for h in alone] == [h.passage_id for h in separate]
+        assert any(h.copies for h in separate) and not any(h.copies for h in alone)
+    result = CliRunner().invoke(main, ["search", "reservoir dam", "--copies", "none", "--format", "json",
+                                       "--index", str(tmp_path / "index")])
+    assert result.exit_code == 0 and not any(h["copies"] for h in json.loads(result.output)["hits"])

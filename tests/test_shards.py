@@ -262,7 +262,8 @@ def test_copies_in_other_shards_merge_as_in_one_index(tmp_path: Path) -> None:
     sources = ["a.txt", "b.txt", "c.txt", "e.txt"]
     assert len({shard_of(s, 3) for s in sources}) > 1  # the copies lie in different shards
     with Searcher(tmp_path / "one") as a, Searcher(tmp_path / "sharded") as b:
-        for options in ({}, {"copies": "separate"}, {"group_by": "article"}, {"sort": "date"}, {"offset": 1, "limit": 2}):
+        for options in ({}, {"copies": "separate"}, {"copies": "none"}, {"group_by": "article"}, {"sort": "date"},
+                        {"offset": 1, "limit": 2}):
             same(a.search("reservoir dam leaking repairs", **options), b.search("reservoir dam leaking repairs", **options))
         merged = b.search("reservoir dam leaking repairs").hits[0]
         assert len(merged.copies) == 3  # two near copies and one word for word, from other shards too

@@ -118,8 +118,9 @@ def narrowing_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def copies_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--copies`` of the commands that rank passages (search, similar)."""
     return click.option(
-        "--copies", type=click.Choice(["together", "separate"]), default="together", show_default=True,
-        help="Near-identical passages (wire copy republished) as one hit listing the others, or as separate hits.",
+        "--copies", type=click.Choice(["together", "separate", "none"]), default="together", show_default=True,
+        help="Near-identical passages (wire copy republished) as one hit listing the others, or as separate hits "
+             "(none: separate, with no copies looked up).",
     )(f)
 
 

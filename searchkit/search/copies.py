@@ -21,8 +21,9 @@ from .filters import Narrowing
 
 __all__ = ["COPIES", "MAX_CANDIDATES", "copies_of", "copy_order", "merge_copies"]
 
-#: ``copies``: near-identical passages as one hit with ``copies``, or each its own hit.
-COPIES = ("together", "separate")
+#: ``copies``: near-identical passages as one hit with ``copies``, or each its own
+#: hit (listing its word-for-word copies), or each its own hit with none looked up.
+COPIES = ("together", "separate", "none")
 #: Candidates read per hit at most (a boilerplate line shared by thousands of
 #: passages must not cost thousands of stored-field reads on every search).
 MAX_CANDIDATES = 1000

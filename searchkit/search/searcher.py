@@ -212,6 +212,8 @@ class Searcher:
           the best, with the others in ``Hit.copies``, earliest first;
           ``"separate"``: each is a hit of its own. Passages with the same text
           are one hit either way (``copies`` lists their other locations).
+          ``"none"``: as separate, and no copies are looked up (``Hit.copies``
+          stays empty: ranking alone, as evaluation needs it, at no cost).
           ``total`` and facets count every matching passage, copies included.
 
         An empty ``query`` with a filter or date bound lists every passage that
@@ -283,11 +285,13 @@ class Searcher:
             count -= self._text_copies(source.text) if group_by is None else 1
         return dataclasses.replace(found, hits=hits, total=count, offset=offset)
 
-    def _copies_finder(self, reading: Any, narrow: Narrowing) -> Callable[[Sequence[Passage]], list[list[tuple[Copy, bool]]]]:
-        """``merge_copies``'s ``find``: each passage's copies that pass ``narrow`` (as
-        a shard of a sharded index, none: the searcher of the whole finds them in
-        every shard)."""
-        if self._is_shard():
+    def _copies_finder(
+        self, reading: Any, narrow: Narrowing, copies: str
+    ) -> Callable[[Sequence[Passage]], list[list[tuple[Copy, bool]]]]:
+        """``merge_copies``'s ``find``: each passage's copies that pass ``narrow``;
+        none for ``copies="none"``, or as a shard of a sharded index (the searcher
+        of the whole finds them in every shard)."""
+        if copies == "none" or self._is_shard():
             return lambda passages: [[] for _ in passages]
         return lambda passages: copies_of(reading, passages, narrow, self.settings.copies_threshold)
 
@@ -314,6 +318,7 @@ class Searcher:
             syntax=syntax, limit=limit, offset=offset, group_by=group_by,
             sort="-date" if parse is None and sort == "relevance" else sort, facets=facet_names,
             query_id=query_id, highlight=highlight, time_limit=time_limit, together=together, leave_out=leave_out,
+            copies=copies,
         )
         if parse is None or sort != "relevance" or facet_names:
             return self._arranged(query, narrow, parse, **arranged)
@@ -324,7 +329,7 @@ class Searcher:
                 return self._arranged(query, narrow, lambda: (parsed, terms), **arranged)
             allowed = narrow.passing if narrow.active else None
             with self._held() as reading:
-                find = self._copies_finder(reading, narrow)
+                find = self._copies_finder(reading, narrow, copies)
                 if group_by:
                     grouped = self._ranker.article_page(
                         reading, parsed, terms, narrow, find, offset=offset, limit=limit, together=together,
@@ -357,7 +362,7 @@ class Searcher:
     def _arranged(
         self, query: str, narrow: Narrowing, parse: Callable[[], tuple[Any, set[str]]] | None, *, syntax: bool,
         limit: int, offset: int, group_by: str | None, sort: str, facets: tuple[str, ...], query_id: str | None,
-        highlight: bool, time_limit: float | None, together: bool = True,
+        highlight: bool, time_limit: float | None, together: bool = True, copies: str = "together",
         leave_out: Callable[[Passage], bool] | None = None,
     ) -> SearchResults:
         """A search narrowed, counted, grouped, sorted or paged: every match is scored,
@@ -384,7 +389,7 @@ class Searcher:
                     return out, timed_out
 
                 page, _ = merge_copies(
-                    fetch, lambda item: item[1], self._copies_finder(reading, narrow),
+                    fetch, lambda item: item[1], self._copies_finder(reading, narrow, copies),
                     offset=offset, limit=limit, together=together, widest=MAX_LIMIT, leave_out=leave_out,
                 )
                 arranged = made[0]

@@ -288,7 +288,7 @@ class ShardedSearcher(Searcher):
             return ranked, any(p.timed_out for p in parts)
 
         page, timed_out = merge_copies(
-            fetch, lambda hit: hit, lambda passages: self._copies_in_shards(passages, narrow), offset=offset,
+            fetch, lambda hit: hit, lambda passages: self._copies_in_shards(passages, narrow, copies), offset=offset,
             limit=limit, together=copies == "together", widest=MAX_LIMIT, leave_out=leave_out,
         )
         parts = last[0]
@@ -329,9 +329,12 @@ class ShardedSearcher(Searcher):
                 return ranked[:n], parts
             reach = min(reach * 2, MAX_LIMIT)
 
-    def _copies_in_shards(self, passages: Sequence[Passage], narrow: Narrowing) -> list[list[tuple[Copy, bool]]]:
-        """Each passage's copies in every shard, in the order one index lists them."""
+    def _copies_in_shards(self, passages: Sequence[Passage], narrow: Narrowing, copies: str) -> list[list[tuple[Copy, bool]]]:
+        """Each passage's copies in every shard, in the order one index lists them
+        (none looked up for ``copies="none"``)."""
         found: list[list[tuple[Copy, bool]]] = [[] for _ in passages]
+        if copies == "none":
+            return found
         for part in self._fan("copies_of", list(passages), narrow):
             for mine, theirs in zip(found, part):
                 mine.extend(theirs)
