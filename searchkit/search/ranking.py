@@ -26,6 +26,9 @@ __all__ = ["Ranker", "MAX_LIMIT", "holding_all"]
 MAX_LIMIT = LIBRARY_LIMITS.max_limit
 #: How much wider each further search for a page without title-only matches looks.
 _WIDENING = 2
+#: Passages searched beyond the page at first: room for a title-only match or three
+#: without searching again (BBC x10, 100 queries: p50 5.8 -> 5.0 ms, the same hits).
+_SPARE = 3
 
 
 class Ranker:
@@ -50,8 +53,9 @@ class Ranker:
         Without ``highlight`` (evaluation ranks a thousand passages a query and shows
         none) the postings say which passages hold a word, and the spans returned are
         only a mark of it."""
-        # The page is searched as asked and widened only when a title-only match shows up
-        # (56 of 200 BBC News queries at x10); what was read stays read.
+        # The page and a few more are searched, and widened only when title-only matches
+        # take more than the spare places (56 of 200 BBC News queries at x10 hold one
+        # in their first page); what was read stays read.
         read: dict[int, tuple[Passage, tuple[tuple[int, int], ...]]] = {}
 
         def page(top: list[tuple[float, int]]) -> tuple[list[tuple[float, Passage]], list[tuple[tuple[int, int], ...]]]:
@@ -66,7 +70,7 @@ class Ranker:
                 read[docnum] = (passage, marks)
             return [(score, read[docnum][0]) for score, docnum in top], [read[docnum][1] for _, docnum in top]
 
-        window = limit
+        window = limit + _SPARE
         while True:
             top, timed_out = self.top(reading, query, window, time_limit, allowed)
             passages, spans = page(top[:limit])
