@@ -7,8 +7,9 @@ to compare two versions side by side on one machine:
 
 ``--queries`` is a JSON list of query strings (``speed.make_queries`` writes the
 benchmark's set); the index is built from ``--corpus`` first if there is none.
-``--copies together|separate`` passes ``copies`` to every search (a searchkit
-without syndicated copies is run without the option).
+``--copies together|separate|none`` passes ``copies`` to every search and ``--set
+NAME=VALUE`` a query-time setting (a searchkit without them is run without the
+options).
 """
 
 from __future__ import annotations
@@ -28,14 +29,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--queries", type=Path, required=True, help="a JSON list of queries")
     parser.add_argument("--passes", type=int, default=2)
-    parser.add_argument("--copies", choices=["together", "separate"], help="Searcher.search(copies=...)")
+    parser.add_argument("--copies", choices=["together", "separate", "none"], help="Searcher.search(copies=...)")
+    parser.add_argument("--set", dest="changes", action="append", default=[], metavar="NAME=VALUE",
+                        help="a query-time setting, e.g. variant_weight=0 (repeatable)")
     args = parser.parse_args(argv)
     if not (args.index / "searchkit.json").exists():
         searchkit.build_index(args.corpus, args.index)
     queries = json.loads(args.queries.read_text(encoding="utf-8"))
     options = {} if args.copies is None else {"copies": args.copies}
     times = []
-    with searchkit.Searcher(args.index) as searcher:
+    settings = searchkit.Settings.from_changes(args.changes) if args.changes else None
+    with searchkit.Searcher(args.index, settings) as searcher:
         for query in queries[:20]:  # warm the readers and the stem caches
             searcher.search(query, **options)
         for _ in range(args.passes):
