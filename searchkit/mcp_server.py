@@ -35,16 +35,16 @@ INSTRUCTIONS = (
 )
 
 
-def create_server(index: Index | Searcher | str | os.PathLike[str], corpus: str | os.PathLike[str] | None = None) -> MCPServer:
-    """The MCP server for ``index`` (an open ``Index``, a ``Searcher`` or a folder);
-    ``verify_quote`` re-reads sources from ``corpus`` when given."""
-    searcher = open_searcher(index)
-    server = MCPServer("searchkit", instructions=INSTRUCTIONS, version=__version__)
-    # Both tools only read the index on this machine: clients may call them without asking.
-    read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+class _Tools:
+    """The tools, as methods over one searcher: their signatures and docstrings are
+    what a client is shown."""
 
-    @server.tool(annotations=read_only)
+    def __init__(self, searcher: Searcher, corpus: str | os.PathLike[str] | None) -> None:
+        self.searcher = searcher
+        self.corpus = corpus
+
     def search(
+        self,
         query: str,
         limit: int = 5,
         syntax: bool = False,
@@ -74,7 +74,7 @@ def create_server(index: Index | Searcher | str | os.PathLike[str], corpus: str 
         """
         try:
             check_limit(limit, MCP_LIMITS)
-            results = searcher.search(
+            results = self.searcher.search(
                 query, limit=limit, syntax=syntax, time_limit=MCP_LIMITS.seconds, where=where, since=since,
                 until=until, group_by=group_by, sort=sort, facets=facets, offset=offset, total=True,
                 copies=copies,
@@ -83,17 +83,15 @@ def create_server(index: Index | Searcher | str | os.PathLike[str], corpus: str 
             raise ToolError(str(exc)) from None
         return results.to_dict()
 
-    @server.tool(annotations=read_only)
-    def show_passage(passage_id: str) -> dict[str, Any]:
+    def show_passage(self, passage_id: str) -> dict[str, Any]:
         """One passage by its passage_id (from search), with the passages before and after it
         in the same article and its full citation."""
         try:
-            return searcher.show(passage_id).to_dict()
+            return self.searcher.show(passage_id).to_dict()
         except SearchkitError as exc:
             raise ToolError(str(exc)) from None
 
-    @server.tool(annotations=read_only)
-    def verify_quote(quote: str, source: str | None = None, limit: int = 5) -> dict[str, Any]:
+    def verify_quote(self, quote: str, source: str | None = None, limit: int = 5) -> dict[str, Any]:
         """Check a quote against the archive: is it there word for word (exact), differing
         only in quote marks, dashes, spacing, case or ellipsis (normalised), or only
         nearly (close: similarity and the differing words)? Each match has its source
@@ -106,10 +104,20 @@ def create_server(index: Index | Searcher | str | os.PathLike[str], corpus: str 
 
         try:
             check_limit(limit, MCP_LIMITS)
-            return verify(quote, index=searcher, corpus=corpus, source=source, limit=limit).to_dict()
+            return verify(quote, index=self.searcher, corpus=self.corpus, source=source, limit=limit).to_dict()
         except SearchkitError as exc:
             raise ToolError(str(exc)) from None
 
+
+def create_server(index: Index | Searcher | str | os.PathLike[str], corpus: str | os.PathLike[str] | None = None) -> MCPServer:
+    """The MCP server for ``index`` (an open ``Index``, a ``Searcher`` or a folder);
+    ``verify_quote`` re-reads sources from ``corpus`` when given."""
+    server = MCPServer("searchkit", instructions=INSTRUCTIONS, version=__version__)
+    tools = _Tools(open_searcher(index), corpus)
+    # The tools only read the index on this machine: clients may call them without asking.
+    read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+    for tool in (tools.search, tools.show_passage, tools.verify_quote):
+        server.tool(annotations=read_only)(tool)
     return server
 
 
