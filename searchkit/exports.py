@@ -237,6 +237,19 @@ def _where(where: Mapping[str, Any] | Iterable[str] | None) -> Any:
     return [where] if isinstance(where, str) else list(where)
 
 
+def _steady_search(searcher: Searcher, query: str, options: Mapping[str, Any]) -> tuple[SearchResults, int, str]:
+    """The search's results, and the index generation and build id they were found
+    in (searched again when a commit landed meanwhile)."""
+    ix = searcher.index
+    for _ in range(_GENERATION_TRIES):
+        generation = _generation(ix)
+        results = searcher.search(query, **options)
+        build_id = _build_id(ix, generation)
+        if build_id and _generation(ix) == generation:
+            return results, generation, build_id
+    raise ExportError(f"the index at {ix.path} kept changing during the export; try again when it is idle")
+
+
 def export(
     query: str,
     out: str | os.PathLike[str],
@@ -268,20 +281,13 @@ def export(
         raise ExportError(f"{out} is a folder; pass --out a file name")
     options = dict(limit=limit, syntax=syntax, where=_where(where), since=since, until=until,
                    group_by=group_by, sort=sort, offset=offset)
-    if isinstance(index, (Index, Searcher)):
-        searcher = open_searcher(index)
-    else:
+    if isinstance(index, (str, os.PathLike)):
         searcher = Searcher(ensure_index(index, corpus), close_index=True)
+    else:  # an open Index, ShardedIndex or Searcher
+        searcher = open_searcher(index)
     try:
+        results, generation, build_id = _steady_search(searcher, query, options)
         ix = searcher.index
-        for _ in range(_GENERATION_TRIES):
-            generation = _generation(ix)
-            results = searcher.search(query, **options)  # type: ignore[arg-type]
-            build_id = _build_id(ix, generation)
-            if build_id and _generation(ix) == generation:
-                break
-        else:
-            raise ExportError(f"the index at {ix.path} kept changing during the export; try again when it is idle")
         digests = {source: entry.digest for source, entry in ix.entries().items()}
         settings = dataclasses.asdict(searcher.settings)
         index_path = str(ix.path.resolve())
