@@ -114,69 +114,77 @@ def list_files(corpus: str | os.PathLike[str]) -> tuple[list[CorpusFile], list[S
     """
     root = Path(corpus)
     _require_folder(root)
-    files: list[CorpusFile] = []
-    problems: list[Skipped] = []
-    seen_dirs: set[tuple[int, int]] = set()
+    walk = _Walk()
+    walk.folder(str(root), "")
+    walk.files.sort(key=lambda f: f.source)
+    return walk.files, walk.problems
 
-    # Strings, not Paths, while walking: listing must stay quick for an update of one
-    # file in a corpus of many.
-    def walk(folder: str, rel: str) -> None:
+
+class _Walk:
+    """One listing of a corpus folder: the files found, the problems met, and the
+    folders seen (a symbolic link back into one is a loop). Strings, not Paths,
+    while walking: listing must stay quick for an update of one file in a corpus
+    of many."""
+
+    def __init__(self) -> None:
+        self.files: list[CorpusFile] = []
+        self.problems: list[Skipped] = []
+        self.seen: set[tuple[int, int]] = set()
+
+    def folder(self, folder: str, rel: str) -> None:
         shown = rel.rstrip("/") or "."
         try:
             info = os.stat(folder)
         except OSError as exc:
-            problems.append(Skipped(shown, f"cannot read folder ({exc.strerror})"))
+            self.problems.append(Skipped(shown, f"cannot read folder ({exc.strerror})"))
             return
         try:
             # Listed through an open descriptor where the platform can: each file's stat
             # is then relative to it, not a walk of the whole path again.
             handle = os.open(folder, os.O_RDONLY | _O_DIRECTORY) if _SCANDIR_FD else None
         except OSError as exc:
-            problems.append(Skipped(shown, f"cannot list folder ({exc.strerror})"))
+            self.problems.append(Skipped(shown, f"cannot list folder ({exc.strerror})"))
             return
         try:
             key = (info.st_dev, info.st_ino)
-            if key in seen_dirs:
-                problems.append(Skipped(shown, "symbolic link loop; remove the link"))
+            if key in self.seen:
+                self.problems.append(Skipped(shown, "symbolic link loop; remove the link"))
                 return
-            seen_dirs.add(key)
+            self.seen.add(key)
             # By name: of two links to one folder, the first name is the one indexed, whatever
             # order the file system lists them in.
             entries = sorted(os.scandir(folder if handle is None else handle), key=lambda e: e.name)
             prefix = folder + os.sep
             for entry in entries:
-                name = entry.name
-                if name.startswith("."):
-                    continue
-                source = rel + name
-                if not name.isascii():
-                    try:
-                        name.encode("utf-8")
-                    except UnicodeEncodeError:  # undecodable bytes: the name could not be stored or cited
-                        problems.append(Skipped(os.fsencode(source).decode("utf-8", "backslashreplace"),
-                                                "name is not valid UTF-8; rename it"))
-                        continue
-                try:
-                    st = entry.stat()
-                except OSError as exc:
-                    reason = "symbolic link loop or broken link" if entry.is_symlink() else exc.strerror
-                    problems.append(Skipped(source, f"cannot read ({reason})"))
-                    continue
-                if stat.S_ISDIR(st.st_mode):
-                    walk(prefix + name, source + "/")
-                elif stat.S_ISREG(st.st_mode) and name[name.rfind("."):].lower() in _LISTED:
-                    if source == METADATA_FILE:
-                        continue
-                    files.append(CorpusFile(source, prefix + name, st.st_size, st.st_mtime_ns))
+                if not entry.name.startswith("."):
+                    self.entry(entry, rel, prefix)
         except OSError as exc:
-            problems.append(Skipped(shown, f"cannot list folder ({exc.strerror})"))
+            self.problems.append(Skipped(shown, f"cannot list folder ({exc.strerror})"))
         finally:
             if handle is not None:
                 os.close(handle)
 
-    walk(str(root), "")
-    files.sort(key=lambda f: f.source)
-    return files, problems
+    def entry(self, entry: os.DirEntry[str], rel: str, prefix: str) -> None:
+        """One entry of a folder: a file of a listed type, or a folder to walk."""
+        name = entry.name
+        source = rel + name
+        if not name.isascii():
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:  # undecodable bytes: the name could not be stored or cited
+                self.problems.append(Skipped(os.fsencode(source).decode("utf-8", "backslashreplace"),
+                                             "name is not valid UTF-8; rename it"))
+                return
+        try:
+            st = entry.stat()
+        except OSError as exc:
+            reason = "symbolic link loop or broken link" if entry.is_symlink() else exc.strerror
+            self.problems.append(Skipped(source, f"cannot read ({reason})"))
+            return
+        if stat.S_ISDIR(st.st_mode):
+            self.folder(prefix + name, source + "/")
+        elif stat.S_ISREG(st.st_mode) and name[name.rfind("."):].lower() in _LISTED and source != METADATA_FILE:
+            self.files.append(CorpusFile(source, prefix + name, st.st_size, st.st_mtime_ns))
 
 
 _LISTED = SUFFIXES + DOCUMENT_SUFFIXES

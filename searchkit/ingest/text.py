@@ -124,44 +124,10 @@ def make_article(
             reasons[i] = reasons[i] or "related links"
     meta = dict(metadata or {})
 
-    seen_content = 0
-    for i, piece in enumerate(pieces):
-        if reasons[i]:
-            continue
-        if title is None:
-            heading = _heading_text(piece)
-            if len(heading) <= MAX_TITLE_CHARS:
-                title = heading
-                reasons[i] = "title"
-                continue
-            title = re.split(r"(?<=[.!?])\s", heading, maxsplit=1)[0][:MAX_TITLE_CHARS]
-        if seen_content < BYLINE_WINDOW:
-            written = date_line(piece)
-            if written:
-                meta.setdefault("date", written)
-                meta.setdefault("date_text", piece.strip())
-                reasons[i] = "date line"
-                continue
-            byline = parse_byline(piece)
-            if byline:
-                for key, value in byline.items():
-                    meta.setdefault(key, value)
-                reasons[i] = "byline"
-                continue
-        if title and seen_content == 0 and normalise(piece) == normalise(title):
-            reasons[i] = "repeated title"
-            continue
-        seen_content += 1
-
+    title = _read_head(pieces, reasons, meta, title)
     _mark_author_note(pieces, reasons, meta.get("author", ""))
     normalise_date(meta)
-    captions = []
-    for (a, b), reason in zip(spans, reasons):
-        cut = caption_credit(text[a:b]) if reason == "image caption" else None
-        if cut is not None:
-            end = a + len(text[a : a + cut].rstrip(" \t.,;:-–—|/"))
-            if end > a:
-                captions.append((a, end, text[a + cut : b].strip()))
+    captions = _captions(text, spans, reasons)
     body = tuple(span for span, reason in zip(spans, reasons) if not reason)
     dropped = tuple((a, b, r) for (a, b), r in zip(spans, reasons) if r)
     return Article(
@@ -174,3 +140,59 @@ def make_article(
         dropped=dropped,
         captions=tuple(captions),
     )
+
+
+def _read_head(pieces: list[str], reasons: list[str | None], meta: dict[str, str], title: str | None) -> str | None:
+    """Walk the paragraphs that are not chrome: take the title (the first one, when
+    none is given), the date line and byline near the top (into ``meta``) and a
+    repetition of the title, marking each in ``reasons``; returns the title."""
+    seen_content = 0
+    for i, piece in enumerate(pieces):
+        if reasons[i]:
+            continue
+        if title is None:
+            heading = _heading_text(piece)
+            if len(heading) <= MAX_TITLE_CHARS:
+                title = heading
+                reasons[i] = "title"
+                continue
+            title = re.split(r"(?<=[.!?])\s", heading, maxsplit=1)[0][:MAX_TITLE_CHARS]
+        if seen_content < BYLINE_WINDOW:
+            reason = _header_line(piece, meta)
+            if reason:
+                reasons[i] = reason
+                continue
+        if title and seen_content == 0 and normalise(piece) == normalise(title):
+            reasons[i] = "repeated title"
+            continue
+        seen_content += 1
+    return title
+
+
+def _header_line(piece: str, meta: dict[str, str]) -> str | None:
+    """``"date line"`` or ``"byline"`` when ``piece`` is one (its date or author
+    and publisher go into ``meta`` unless there already), else None."""
+    written = date_line(piece)
+    if written:
+        meta.setdefault("date", written)
+        meta.setdefault("date_text", piece.strip())
+        return "date line"
+    byline = parse_byline(piece)
+    if byline:
+        for key, value in byline.items():
+            meta.setdefault(key, value)
+        return "byline"
+    return None
+
+
+def _captions(text: str, spans: list[tuple[int, int]], reasons: list[str | None]) -> list[tuple[int, int, str]]:
+    """``(start, end, credit)`` of each image caption that ends in a wire credit: the
+    caption is reporting (a passage of its own), the credit is metadata."""
+    captions = []
+    for (a, b), reason in zip(spans, reasons):
+        cut = caption_credit(text[a:b]) if reason == "image caption" else None
+        if cut is not None:
+            end = a + len(text[a : a + cut].rstrip(" \t.,;:-–—|/"))
+            if end > a:
+                captions.append((a, end, text[a + cut : b].strip()))
+    return captions

@@ -356,11 +356,11 @@ class ShardedSearcher(Searcher):
 
     def passages_of(self, doc_id: str, source: str | None = None) -> list[Passage]:
         found = [p for part in self._fan("passages_of", doc_id, source) for p in part]
-        return sorted(found, key=lambda p: (p.source.split("/"), p.ordinal))
+        return sorted(found, key=lambda p: (p.source, p.ordinal))
 
     def passages_with(self, stems: Sequence[str], *, rarest: int | None = None, narrow: Narrowing | None = None) -> list[Passage]:
         found = [p for part in self._fan("passages_with", list(stems), rarest, narrow) for p in part]
-        return sorted(found, key=lambda p: (p.source.split("/"), p.start))
+        return sorted(found, key=lambda p: (p.source, p.start))
 
 
 class _Planned(NamedTuple):
@@ -382,19 +382,19 @@ def _words_of(plan: Any) -> list[tuple[str, str]]:
 def _merged(parts: Sequence[SearchResults], sort: str, syntax: bool) -> list[Hit]:
     """The shards' hits in the order one index gives them, one per text. Ties go
     as one freshly built index breaks them, by document number: corpus files in
-    the order they are listed (a folder's entries by name), and within one file
-    (always in one shard) in that shard's order."""
+    the order they are listed (by source), and within one file (always in one
+    shard) in that shard's order."""
     if sort == "relevance":
         # Passages that match only through their title come after those with a word
         # of their own (their marks: shards always mark them), as in one index.
         def key(hit: Hit, place: int) -> tuple[Any, ...]:
-            return (0 if syntax or hit.highlights else 1, 0, -hit.score, hit.source.split("/"), place)
+            return (0 if syntax or hit.highlights else 1, 0, -hit.score, hit.source, place)
     else:
         sign = 1 if sort == "date" else -1
 
         def key(hit: Hit, place: int) -> tuple[Any, ...]:
             day = date_number(hit.metadata.get("date"))
-            return (0 if day else 1, sign * day, -hit.score, hit.source.split("/"), place)
+            return (0 if day else 1, sign * day, -hit.score, hit.source, place)
 
     ranked = sorted(
         ((key(hit, place), hit) for part in parts for place, hit in enumerate(part.hits)), key=lambda item: item[0]
