@@ -28,12 +28,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shlex
 import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -44,8 +46,10 @@ sys.path.insert(0, str(HERE))
 
 import speed  # noqa: E402  (corpus, query set, memory sampling)
 
-BEGIN = "<!-- scale.py: begin (written by benchmarks/scale.py; rerunning it replaces this section) -->"
-END = "<!-- scale.py: end -->"
+def markers(scale: str) -> tuple[str, str]:
+    """The lines around the section of one scale (a rerun at that scale replaces it)."""
+    return (f"<!-- scale.py {scale}: begin (written by benchmarks/scale.py; rerunning it replaces this section) -->",
+            f"<!-- scale.py {scale}: end -->")
 
 #: name -> (label, shards?, dask workers or None, writer procs or None (the default))
 BUILDS: dict[str, tuple[str, bool, int | None, int | None]] = {
@@ -104,13 +108,46 @@ def build_child(mode: str, corpus: str, index: str, shards: int) -> dict[str, An
     return out
 
 
+def run_measured(cmd: list[str], every: float = 0.5) -> speed.Measured:
+    """``speed.run_measured``, sampling the memory every ``every`` seconds (reading
+    every process's smaps 20 times a second took a fifth of a core from the builds)."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0, 0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(every):
+            rss, pss = speed._tree_memory(proc.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - began
+    stop.set()
+    sampler.join()
+    if proc.returncode not in (0, 3):  # 3: indexed, but a file was skipped
+        raise RuntimeError(f"{shlex.join(cmd[:6])} failed ({proc.returncode}): {err[-2000:]}")
+    return speed.Measured(wall, peak[0], peak[1], out)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def build(mode: str, corpus: Path, index: Path, shards: int) -> dict[str, Any]:
     """One fresh build in a new process; its figures with the process tree's peak memory."""
     shutil.rmtree(index, ignore_errors=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "_build", mode, str(corpus), str(index), str(shards)]
-    measured = speed.run_measured(cmd)
+    load, cpu = os.getloadavg()[0], _children_cpu()
+    measured = run_measured(cmd)
     figures = json.loads(measured.out.strip().splitlines()[-1])
     figures.update(
+        # The CPU seconds of the whole process tree (workers included) and the load
+        # average before it started: a machine busy with other work shows in both.
+        load_before=round(load, 2), cpu_s=round(_children_cpu() - cpu, 1),
         label=BUILDS[mode][0], wall_with_start_s=round(measured.wall, 2), tree_peak_rss=measured.rss,
         tree_peak_pss=measured.pss, index_bytes=speed.folder_bytes(index),
         passages_per_s=round(figures["passages"] / figures["seconds"], 1),
@@ -124,7 +161,7 @@ def build_cli(corpus: Path, index: Path, shards: int, workers: int) -> dict[str,
     exe = Path(sys.executable).parent / "searchkit"
     cmd = [str(exe), "index", "--corpus", str(corpus), "--index", str(index), "--shards", str(shards),
            "--dask", f"local:{workers}", "-q"]
-    measured = speed.run_measured(cmd)
+    measured = run_measured(cmd)
     return {"mode": "cli", "label": f"`searchkit index --shards {shards} --dask local:{workers}`", "command": shlex.join(cmd),
             "wall_with_start_s": round(measured.wall, 2), "tree_peak_rss": measured.rss, "tree_peak_pss": measured.pss,
             "index_bytes": speed.folder_bytes(index)}
@@ -188,6 +225,17 @@ def _summary(values: list[float]) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(values), 3), "p95_ms": round(_pct(values, 0.95), 3)}
 
 
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _process_figures() -> dict[str, int]:
+    """This process's resident memory now, its peak, and its open files (a Dask worker runs it too)."""
+    status = Path("/proc/self/status").read_text()
+    rss = int(status.split("VmRSS:")[1].split()[0]) * 1024
+    return {"rss": rss, "peak_rss": _worker_peak(), "fds": _open_fds()}
+
+
 class _Counting:
     """Counts a sharded searcher's rounds (``_fan`` calls) per query."""
 
@@ -217,12 +265,13 @@ def latency(indexes: dict[str, Path], queries: list[str], workers: int, passes: 
                 "one": (indexes["one"], False), "shard000": (indexes["shard000"], False),
                 "threads": (indexes["sharded"], False), "dask": (indexes["sharded"], True),
             }.items():
-                began = time.perf_counter()
+                began, fds = time.perf_counter(), _open_fds()
                 searchers[name] = Searcher(path, dask=cluster.scheduler_address) if dask else Searcher(path)
                 first = time.perf_counter()
                 searchers[name].search(queries[0], limit=limit)
                 now = time.perf_counter()
-                opened[name] = {"open_s": round(first - began, 3), "first_query_ms": round((now - first) * 1000, 1)}
+                opened[name] = {"open_s": round(first - began, 3), "first_query_ms": round((now - first) * 1000, 1),
+                                "fds": _open_fds() - fds}
             counters = {name: _Counting(searchers[name]) for name in ("threads", "dask")}
             for query in queries[:20]:
                 for searcher in searchers.values():
@@ -244,6 +293,11 @@ def latency(indexes: dict[str, Path], queries: list[str], workers: int, passes: 
                     began = time.perf_counter()
                     searchers[name]._fan("statistics", [])
                     bare[name].append((time.perf_counter() - began) * 1000)
+            from distributed import Client
+
+            with Client(cluster) as client:  # the workers holding the actors: their memory and open files
+                out["dask_workers"] = sorted(client.run(_process_figures).values(), key=lambda f: f["rss"])
+            out["coordinator"] = _process_figures()
             for name, values in times.items():
                 out[name] = {**_summary(values), **opened[name]}
             for name in ("threads", "dask"):
@@ -291,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join(["python", "benchmarks/scale.py", *argv])
     log(command)
 
-    work = args.work / (f"tiny{args.tiny}x{args.scale}" if args.tiny else f"x{args.scale}")
+    work = args.work / _scale_name({"tiny": args.tiny, "scale": args.scale})
     work.mkdir(parents=True, exist_ok=True)
     corpus = args.corpus or work / "corpus"
     if not corpus.exists():
@@ -358,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     section = render(data)
     print(section)
     if not args.no_write:
-        write_section(args.out, section)
+        write_section(args.out, section, _scale_name(data))
         log(f"wrote the section into {args.out}")
     return 0
 
@@ -373,9 +427,10 @@ def render(data: dict[str, Any]) -> str:
     builds = data["builds"]
     passages = next((b["passages"] for b in builds if "passages" in b), 0)
     what = f"{data['tiny']} generated articles x{data['scale']}" if data["tiny"] else f"BBC News x{data['scale']}"
+    begin, end = markers(_scale_name(data))
     lines = [
-        BEGIN,
-        "## Sharded indexes (issue 20)",
+        begin,
+        f"## Sharded indexes (issue 20): {what}",
         "",
         f"{what} ({passages:,} passages), {data['shards']} shards, measured {data['started']} to "
         f"{data.get('finished', '?')} at {data['commit']} on {data['machine']}; shared with other work, so noisy "
@@ -386,11 +441,14 @@ def render(data: dict[str, Any]) -> str:
         "```",
         "",
         "Builds: each a fresh index in a new process, wall time from after the imports (a LocalCluster is started first "
-        "and its start is not in the build time); Dask workers write with one process each. Peak RSS/PSS: the build process "
-        "and every descendant (the Dask workers too), sampled every 50 ms; worker RSS: each Dask worker's own peak.",
+        "and its start is not in the build time); Dask workers write with one process each. CPU s: user + system "
+        "seconds of the whole process tree (start-up included); load before: the 1-minute load average as it started "
+        "(other work on the machine shows there). Peak RSS/PSS: the build process "
+        "and every descendant (the Dask workers too), sampled every 0.5 s; worker RSS: each Dask worker's own peak.",
         "",
-        "| build | seconds | passages/s | cluster start s | peak RSS (tree) | peak PSS (tree) | worker peak RSS | index on disk |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| build | seconds | passages/s | CPU s (tree) | load before | cluster start s | peak RSS (tree) | peak PSS (tree) "
+        "| worker peak RSS | index on disk |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for b in builds:
         workers = ", ".join(_mb(r) for r in b.get("worker_peak_rss", []))
@@ -399,7 +457,7 @@ def render(data: dict[str, Any]) -> str:
         start = b.get("cluster_start_s", "")
         if b["mode"] == "cli":
             seconds, start = f"{b['wall_with_start_s']} (with start)", "in the wall time"
-        lines.append(f"| {b['label']} | {seconds} | {rate} | {start} | {_mb(b['tree_peak_rss'])} | {_mb(b['tree_peak_pss'])} "
+        lines.append(f"| {b['label']} | {seconds} | {rate} | {b.get('cpu_s', '')} | {b.get('load_before', '')} | {start} | {_mb(b['tree_peak_rss'])} | {_mb(b['tree_peak_pss'])} "
                      f"| {workers} | {_mb(b['index_bytes'])} |")
     if "dask_ratio" in data:
         lines += ["", f"Build throughput, 2 Dask workers / 1 worker: **{data['dask_ratio']}x** (target >= 1.7x)."]
@@ -429,16 +487,29 @@ def render(data: dict[str, Any]) -> str:
         bare = f"{r['bare_round']['p50_ms']} / {r['bare_round']['p95_ms']}" if "bare_round" in r else ""
         lines.append(f"| {label} | {r['p50_ms']} | {r['p95_ms']} | {over} | {r.get('rounds_per_query', '')} | {bare} "
                      f"| {r['open_s']} | {r['first_query_ms']} |")
-    lines += ["", f"Passages per shard: {shard_sizes}.", END]
+    fds = ", ".join(f"{name} {lat[name]['fds']}" for name in ("one", "shard000", "threads"))
+    lines += ["", f"Passages per shard: {shard_sizes}. Files opened by a searcher in this process: {fds}."]
+    if "dask_workers" in lat:
+        workers = "; ".join(f"{_mb(w['rss'])} now, {_mb(w['peak_rss'])} peak, {w['fds']} files" for w in lat["dask_workers"])
+        coord = lat["coordinator"]
+        lines.append(f"After the queries, each Dask worker holding {data['shards'] // 2} shard actors: {workers}. "
+                     f"The coordinating process (all four searchers open): {_mb(coord['rss'])}.")
+    lines.append(end)
     return "\n".join(lines) + "\n"
 
 
-def write_section(out: Path, section: str) -> None:
-    """Put ``section`` in ``out`` in place of the one written before (appended the first time)."""
+def _scale_name(data: dict[str, Any]) -> str:
+    return f"tiny{data['tiny']}x{data['scale']}" if data["tiny"] else f"x{data['scale']}"
+
+
+def write_section(out: Path, section: str, scale: str) -> None:
+    """Put ``section`` in ``out`` in place of the one written before at that scale
+    (appended the first time)."""
+    begin, end = markers(scale)
     text = out.read_text(encoding="utf-8") if out.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1].lstrip("\n")
         text = head + section + ("\n" + tail if tail else "")
     else:
         text = text.rstrip("\n") + ("\n\n" if text else "") + section

@@ -59,7 +59,7 @@ def test_scale_benchmark_smoke(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
     report = out.read_text(encoding="utf-8")
     assert report.startswith("# Speed\n\nearlier sections\n")
-    assert report.count("## Sharded indexes (issue 20)") == 1
+    assert report.count("## Sharded indexes (issue 20)") == 1 and report.count("scale.py tiny30x1: end") == 1
     assert "python benchmarks/scale.py --tiny 30" in report
     data = json.loads(raw.read_text(encoding="utf-8"))
     assert [b["mode"] for b in data["builds"]] == ["one1", "one2", "here", "dask1", "dask2"]
