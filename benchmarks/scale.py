@@ -69,7 +69,10 @@ def log(message: str) -> None:
 # --- one build, in a process of its own ------------------------------------------------
 
 def _worker_peak() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's peak resident memory: VmHWM, which starts again at exec (the
+    ``ru_maxrss`` of getrusage keeps the high-water mark of the process that forked it)."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) * 1024
 
 
 def build_child(mode: str, corpus: str, index: str, shards: int) -> dict[str, Any]:
@@ -310,6 +313,36 @@ def latency(indexes: dict[str, Path], queries: list[str], workers: int, passes: 
     return out
 
 
+def round_costs(work: Path, counts: list[int], repeats: int = 100) -> dict[str, Any]:
+    """The bare round (an empty statistics request to every shard) against the shard
+    count, on a small generated corpus: threads, and Dask actors on 2 workers.
+
+        python benchmarks/scale.py _rounds 4,16,64
+    """
+    from distributed import LocalCluster
+
+    import searchkit
+    from searchkit import Searcher
+
+    corpus = speed.make_corpus(None, 1, work / "rounds-corpus", tiny=400)
+    out: dict[str, Any] = {}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40) as cluster:
+        for count in counts:
+            index = work / f"rounds-{count}"
+            if not index.exists():
+                searchkit.build_index(corpus, index, shards=count)
+            with Searcher(index) as threads, Searcher(index, dask=cluster.scheduler_address) as actors:
+                times: dict[str, list[float]] = {"threads": [], "dask": []}
+                for _ in range(repeats):
+                    for name, searcher in (("threads", threads), ("dask", actors)):
+                        began = time.perf_counter()
+                        searcher._fan("statistics", [])
+                        times[name].append((time.perf_counter() - began) * 1000)
+                out[str(count)] = {name: _summary(values) for name, values in times.items()}
+            log(f"{count} shards: {out[str(count)]}")
+    return out
+
+
 # --- the run ----------------------------------------------------------------------------
 
 def _git_commit() -> str:
@@ -326,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         mode, corpus, index, shards = argv[1:5]
         print(json.dumps(build_child(mode, corpus, index, int(shards))))
         return 0
+    if argv and argv[0] == "_rounds":
+        print(json.dumps(round_costs(Path(argv[2]) if len(argv) > 2 else Path("/tmp/scale"), [int(c) for c in argv[1].split(",")])))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=40, help="copies of BBC News")
     parser.add_argument("--work", type=Path, default=Path("/tmp/scale"), help="corpora and indexes go here")
@@ -338,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passes", type=int, default=1, help="timed passes over the queries")
     parser.add_argument("--builds", default=",".join(BUILDS), help="which builds, in this order (dask1,dask2 can repeat)")
     parser.add_argument("--cli", action="store_true", help="also build with `searchkit index --shards N --dask local:2`")
+    parser.add_argument("--reuse", default="", metavar="MODES",
+                        help="builds (e.g. one1) whose figures and index are taken from an earlier run's --json file")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md", help="the report to write the section into")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite the section of --out")
@@ -370,7 +408,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
+    earlier = json.loads(args.json.read_text(encoding="utf-8")) if args.json and args.json.exists() else {}
+    reusable = {b["mode"]: b for b in earlier.get("builds", []) if b["mode"] in args.reuse.split(",") and Path(b["index"]).exists()}
+    data["builds"] += [dict(b, reused_from=earlier["started"]) for b in reusable.values()]
     for n, mode in enumerate(args.builds.split(",")):
+        if mode in reusable:
+            continue
         index = work / (mode if mode in ("one1", "here") else f"{mode}-{n}")
         log(f"build {mode} -> {index}")
         figures = build(mode, corpus, index, args.shards)
@@ -457,6 +500,8 @@ def render(data: dict[str, Any]) -> str:
         start = b.get("cluster_start_s", "")
         if b["mode"] == "cli":
             seconds, start = f"{b['wall_with_start_s']} (with start)", "in the wall time"
+        if "reused_from" in b:
+            seconds = f"{seconds} (run of {b['reused_from']})"
         lines.append(f"| {b['label']} | {seconds} | {rate} | {b.get('cpu_s', '')} | {b.get('load_before', '')} | {start} | {_mb(b['tree_peak_rss'])} | {_mb(b['tree_peak_pss'])} "
                      f"| {workers} | {_mb(b['index_bytes'])} |")
     if "dask_ratio" in data:
@@ -490,7 +535,8 @@ def render(data: dict[str, Any]) -> str:
     fds = ", ".join(f"{name} {lat[name]['fds']}" for name in ("one", "shard000", "threads"))
     lines += ["", f"Passages per shard: {shard_sizes}. Files opened by a searcher in this process: {fds}."]
     if "dask_workers" in lat:
-        workers = "; ".join(f"{_mb(w['rss'])} now, {_mb(w['peak_rss'])} peak, {w['fds']} files" for w in lat["dask_workers"])
+        workers = "; ".join(f"{_mb(w['rss'])} now" + (f", {_mb(w['peak_rss'])} peak" if "peak_rss" in w else "")
+                            + f", {w['fds']} files" for w in lat["dask_workers"])
         coord = lat["coordinator"]
         lines.append(f"After the queries, each Dask worker holding {data['shards'] // 2} shard actors: {workers}. "
                      f"The coordinating process (all four searchers open): {_mb(coord['rss'])}.")
