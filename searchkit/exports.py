@@ -281,6 +281,32 @@ def export(
         raise ExportError(f"{out} is a folder; pass --out a file name")
     options = dict(limit=limit, syntax=syntax, where=_where(where), since=since, until=until,
                    group_by=group_by, sort=sort, offset=offset)
+    found = _find(index, corpus, query, options)
+    data = render(found.results, format)
+    sha = hashlib.sha256(data).hexdigest()
+    manifest = _manifest(found, query, options, corpus, out, format, data, sha)
+    _write(out, data)
+    _write(manifest_path(out), (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    return ExportReport(str(out), str(manifest_path(out)), format, len(found.results.hits), sha,
+                        found.generation, found.build_id)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """An export's search: its results, and the index they were found in."""
+
+    results: SearchResults
+    generation: int
+    build_id: str
+    index_path: str
+    settings: dict[str, Any]
+    digests: dict[str, str]
+
+
+def _find(index: Index | Searcher | str | os.PathLike[str], corpus: str | os.PathLike[str] | None,
+          query: str, options: Mapping[str, Any]) -> _Found:
+    """Search ``index`` (a folder, built from ``corpus`` when there is none, or an
+    open index or searcher, left open) and read what the manifest records of it."""
     if isinstance(index, (str, os.PathLike)):
         searcher = Searcher(ensure_index(index, corpus), close_index=True)
     else:  # an open Index, ShardedIndex or Searcher
@@ -289,34 +315,35 @@ def export(
         results, generation, build_id = _steady_search(searcher, query, options)
         ix = searcher.index
         digests = {source: entry.digest for source, entry in ix.entries().items()}
-        settings = dataclasses.asdict(searcher.settings)
-        index_path = str(ix.path.resolve())
+        return _Found(results, generation, build_id, str(ix.path.resolve()),
+                      dataclasses.asdict(searcher.settings), digests)
     finally:
         if searcher is not index:
             searcher.close()
-    data = render(results, format)
-    sha = hashlib.sha256(data).hexdigest()
-    manifest = {
+
+
+def _manifest(found: _Found, query: str, options: Mapping[str, Any], corpus: str | os.PathLike[str] | None,
+              out: Path, format: str, data: bytes, sha: str) -> dict[str, Any]:
+    """The manifest of results file ``out`` (its bytes ``data``, their sha256 ``sha``)."""
+    hits = found.results.hits
+    return {
         "format": MANIFEST_FORMAT,
         "version": MANIFEST_VERSION,
         "searchkit_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "query": query,
         "options": options,
-        "settings": settings,
-        "index": {"path": index_path, "generation": generation, "build_id": build_id},
+        "settings": found.settings,
+        "index": {"path": found.index_path, "generation": found.generation, "build_id": found.build_id},
         "corpus": str(Path(corpus).resolve()) if corpus is not None else None,
-        "results": {"file": out.name, "format": format, "hits": len(results.hits), "bytes": len(data), "sha256": sha},
-        "sources": {h.source: {"sha256": digests.get(h.source, "")} for h in results.hits},
+        "results": {"file": out.name, "format": format, "hits": len(hits), "bytes": len(data), "sha256": sha},
+        "sources": {h.source: {"sha256": found.digests.get(h.source, "")} for h in hits},
         "hits": [
             {"rank": h.rank, "passage_id": h.passage_id, "source": h.source, "doc_id": h.doc_id,
              "start": h.start, "end": h.end, "text": h.text}
-            for h in results.hits
+            for h in hits
         ],
     }
-    _write(out, data)
-    _write(manifest_path(out), (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    return ExportReport(str(out), str(manifest_path(out)), format, len(results.hits), sha, generation, build_id)
 
 
 # --- checking --------------------------------------------------------------------
@@ -358,8 +385,6 @@ def check_export(file: str | os.PathLike[str], *, corpus: str | os.PathLike[str]
     Raises ``ExportError`` for a file that is not an export or a corpus not known,
     ``CorpusError`` for a cited file that is there but cannot be read.
     """
-    from .ingest import file_digest, source_text  # here: exporting never reads the corpus
-
     results, manifest = read_manifest(file)
     folder = corpus if corpus is not None else manifest.get("corpus")
     if folder is None:
@@ -371,43 +396,62 @@ def check_export(file: str | os.PathLike[str], *, corpus: str | os.PathLike[str]
         intact: bool | None = hashlib.sha256(results.read_bytes()).hexdigest() == manifest["results"]["sha256"]
     except FileNotFoundError:
         intact = None
-    recorded = manifest.get("sources") or {}
-    texts: dict[tuple[str, str], str | None] = {}
-    same_file: dict[str, bool | None] = {}
-    checked = []
-    for item in manifest["hits"]:
+    sources = _CitedSources(folder, manifest.get("sources") or {})
+    checked = tuple(sources.check(item) for item in manifest["hits"])
+    return ExportCheck(str(results), str(manifest_path(results)), str(folder), checked, intact)
+
+
+class _CitedSources:
+    """The sources an export cites, as they are now in ``folder``: each file hashed
+    and each article read once, however many hits cite it."""
+
+    def __init__(self, folder: Path, recorded: Mapping[str, Any]) -> None:
+        self.folder = folder
+        self.recorded = recorded  # each source's content hash at export
+        self.texts: dict[tuple[str, str], str | None] = {}
+        self.same_file: dict[str, bool | None] = {}
+
+    def check(self, item: Mapping[str, Any]) -> HitCheck:
+        """One hit of the manifest against its source now."""
         source, doc_id, start, end, quote = item["source"], item["doc_id"], item["start"], item["end"], item["text"]
         common = dict(rank=item["rank"], passage_id=item["passage_id"], source=source, doc_id=doc_id, start=start, end=end)
-        path = folder / source
-        if source not in same_file:
+        same_file = self._same_file(source)
+        if same_file is None:
+            return HitCheck(**common, status=MISSING, reason=f"{source} is not in {self.folder}")
+        text = self._text(source, doc_id)
+        if text is None:
+            return HitCheck(**common, status=MISSING, file_unchanged=False,
+                            reason=f"{source} has no line with id {doc_id!r}")
+        if text[start:end] == quote:
+            return HitCheck(**common, status=UNCHANGED, new_start=start, new_end=end, file_unchanged=same_file)
+        if (at := _nearest(text, quote, start)) is not None:
+            return HitCheck(**common, status=MOVED, new_start=at, new_end=at + len(quote), file_unchanged=same_file)
+        return HitCheck(**common, status=CHANGED, file_unchanged=same_file, reason="the text is no longer in the file")
+
+    def _same_file(self, source: str) -> bool | None:
+        """Whether ``source`` still has its recorded content hash (None: it is gone)."""
+        if source not in self.same_file:
+            from .ingest import file_digest  # here: exporting never reads the corpus
+
             try:
-                same_file[source] = file_digest(path.read_bytes()) == (recorded.get(source) or {}).get("sha256")
+                digest = file_digest((self.folder / source).read_bytes())
+                self.same_file[source] = digest == (self.recorded.get(source) or {}).get("sha256")
             except FileNotFoundError:
-                same_file[source] = None
+                self.same_file[source] = None
             except OSError as exc:
-                raise CorpusError(f"{source}: cannot read from corpus {folder} ({exc.strerror})") from None
-        if same_file[source] is None:
-            checked.append(HitCheck(**common, status=MISSING, reason=f"{source} is not in {folder}"))
-            continue
+                raise CorpusError(f"{source}: cannot read from corpus {self.folder} ({exc.strerror})") from None
+        return self.same_file[source]
+
+    def _text(self, source: str, doc_id: str) -> str | None:
+        """The text of article ``doc_id`` of ``source`` (None: a .jsonl file without that line)."""
         key = (source, doc_id)
-        if key not in texts:
+        if key not in self.texts:
+            from .ingest import source_text
+
             try:
-                texts[key] = source_text(folder, source, doc_id)
+                self.texts[key] = source_text(self.folder, source, doc_id)
             except CorpusError:
                 if not source.lower().endswith(".jsonl"):
                     raise
-                texts[key] = None  # the file is there, its line with this id is not
-        text = texts[key]
-        if text is None:
-            checked.append(HitCheck(**common, status=MISSING, file_unchanged=False,
-                                    reason=f"{source} has no line with id {doc_id!r}"))
-        elif text[start:end] == quote:
-            checked.append(HitCheck(**common, status=UNCHANGED, new_start=start, new_end=end,
-                                    file_unchanged=same_file[source]))
-        elif (at := _nearest(text, quote, start)) is not None:
-            checked.append(HitCheck(**common, status=MOVED, new_start=at, new_end=at + len(quote),
-                                    file_unchanged=same_file[source]))
-        else:
-            checked.append(HitCheck(**common, status=CHANGED, file_unchanged=same_file[source],
-                                    reason="the text is no longer in the file"))
-    return ExportCheck(str(results), str(manifest_path(results)), str(folder), tuple(checked), intact)
+                self.texts[key] = None  # the file is there, its line with this id is not
+        return self.texts[key]

@@ -289,64 +289,74 @@ def _stream_digest(file: CorpusFile) -> str:
 def _stream_jsonl(file: CorpusFile, metadata: Mapping[str, Mapping[str, str]]) -> FileRead:
     """A large .jsonl file, one line in memory at a time."""
     digest = _stream_digest(file)
-    prefix = f"{file.source}#"
-    per_record = {k[len(prefix) :]: v for k, v in metadata.items() if k.startswith(prefix)}
-    skipped: list[Skipped] = []
-    warnings: list[Skipped] = []
-    unlisted = 0
+    stream = _JsonlStream(file, metadata)
+    return FileRead(file, digest, stream.articles(), stream.skipped, stream.warnings)
 
-    def report(item: Skipped) -> None:
-        nonlocal unlisted
-        if len(skipped) < MAX_REPORTED_LINES:
-            skipped.append(item)
+
+def _jsonl_lines(fh: Any) -> Iterator[tuple[int, bytes | None]]:
+    """``(line number, bytes)``; ``None`` for a line too long to hold, read past in chunks."""
+    lineno = 0
+    while raw := fh.readline(MAX_ARTICLE_BYTES + 1):
+        lineno += 1
+        if len(raw) > MAX_ARTICLE_BYTES and not raw.endswith(b"\n"):
+            while (rest := fh.readline(_CHUNK)) and not rest.endswith(b"\n"):
+                pass
+            yield lineno, None
         else:
-            unlisted += 1  # the report stays small whatever the file holds
+            yield lineno, raw
 
-    def lines(fh: Any) -> Iterator[tuple[int, bytes | None]]:
-        """``(line number, bytes)``; ``None`` for a line too long to hold, read past in chunks."""
-        lineno = 0
-        while raw := fh.readline(MAX_ARTICLE_BYTES + 1):
-            lineno += 1
-            if len(raw) > MAX_ARTICLE_BYTES and not raw.endswith(b"\n"):
-                while (rest := fh.readline(_CHUNK)) and not rest.endswith(b"\n"):
-                    pass
-                yield lineno, None
-            else:
-                yield lineno, raw
 
-    def articles() -> Iterator[Article]:
+class _JsonlStream:
+    """One streamed read of a .jsonl file: its articles, yielded as they are parsed,
+    and what was skipped or warned of, filled in meanwhile."""
+
+    def __init__(self, file: CorpusFile, metadata: Mapping[str, Mapping[str, str]]) -> None:
+        self.file = file
+        prefix = f"{file.source}#"
+        self.per_record = {k[len(prefix) :]: v for k, v in metadata.items() if k.startswith(prefix)}
+        self.skipped: list[Skipped] = []
+        self.warnings: list[Skipped] = []
+        self.unlisted = 0
+
+    def report(self, item: Skipped) -> None:
+        if len(self.skipped) < MAX_REPORTED_LINES:
+            self.skipped.append(item)
+        else:
+            self.unlisted += 1  # the report stays small whatever the file holds
+
+    def articles(self) -> Iterator[Article]:
+        source = self.file.source
         try:
-            with open(file.location, "rb") as fh:
-                for lineno, raw in lines(fh):
-                    where = f"{file.source}:{lineno}"
-                    if raw is None:
-                        report(Skipped(where, f"line longer than {MAX_ARTICLE_BYTES // 2**20} MB; split the article"))
-                        continue
-                    if not raw.strip():
-                        continue
-                    try:
-                        line, warning = decode(raw, where)
-                        if warning and not warnings:
-                            warnings.append(Skipped(file.source, f"line {lineno}: {warning}"))
-                        items = [
-                            jsonl_record(file.source, lineno, record, per_record)
-                            for _, record in iter_json_lines(line.rstrip("\r\n"))
-                        ]
-                    except Exception as exc:  # one bad line must not stop the file
-                        reason = str(exc).split(": ", 1)[-1] if isinstance(exc, CorpusError) else repr(exc)
-                        report(Skipped(where, f"{reason}; fix or remove the line"))
-                        continue
-                    for item in items:
+            with open(self.file.location, "rb") as fh:
+                for lineno, raw in _jsonl_lines(fh):
+                    for item in self._line_items(lineno, raw):
                         if isinstance(item, Article):
                             yield item
                         else:
-                            report(item)
+                            self.report(item)
         except OSError as exc:  # vanished or became unreadable half-way: keep what was read
-            skipped.append(Skipped(file.source, str(_read_error(file.source, exc)).split(": ", 1)[-1]))
-        if unlisted:
-            skipped.append(Skipped(file.source, f"{unlisted} more bad lines (not listed)"))
+            self.skipped.append(Skipped(source, str(_read_error(source, exc)).split(": ", 1)[-1]))
+        if self.unlisted:
+            self.skipped.append(Skipped(source, f"{self.unlisted} more bad lines (not listed)"))
 
-    return FileRead(file, digest, articles(), skipped, warnings)
+    def _line_items(self, lineno: int, raw: bytes | None) -> list[Article | Skipped]:
+        """The articles of one line and what of it is skipped (a bad line: one ``Skipped``)."""
+        where = f"{self.file.source}:{lineno}"
+        if raw is None:
+            return [Skipped(where, f"line longer than {MAX_ARTICLE_BYTES // 2**20} MB; split the article")]
+        if not raw.strip():
+            return []
+        try:
+            line, warning = decode(raw, where)
+            if warning and not self.warnings:
+                self.warnings.append(Skipped(self.file.source, f"line {lineno}: {warning}"))
+            return [
+                jsonl_record(self.file.source, lineno, record, self.per_record)
+                for _, record in iter_json_lines(line.rstrip("\r\n"))
+            ]
+        except Exception as exc:  # one bad line must not stop the file
+            reason = str(exc).split(": ", 1)[-1] if isinstance(exc, CorpusError) else repr(exc)
+            return [Skipped(where, f"{reason}; fix or remove the line")]
 
 
 def read_file(file: CorpusFile, metadata: Mapping[str, Mapping[str, str]] | None = None) -> FileRead:
