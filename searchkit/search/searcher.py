@@ -23,7 +23,7 @@ import time
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..analysis import analyzer
-from ..errors import PassageNotFoundError, QueryError, shown
+from ..errors import IndexMismatchError, PassageNotFoundError, QueryError, shown
 from ..index import Index, open_index
 from ..models import Copy, Hit, Passage, PassageContext, SearchResults
 from ..schema import passage_from_fields, text_key
@@ -71,8 +71,10 @@ class Searcher:
     ) -> None:
         # A sharded index goes to ShardedSearcher (``__new__``): these options are its own.
         if dask is not None:
-            raise QueryError(f"the index at {getattr(index, 'path', index)} is not sharded: searching on Dask needs "
-                             "a sharded index (searchkit index --rebuild --shards N)")
+            raise IndexMismatchError(
+                f"the index at {getattr(index, 'path', index)} is not sharded: searching on Dask needs "
+                "a sharded index (searchkit index --rebuild --shards N)"
+            )
         # Close the index with the searcher when this searcher opened it (or is told to).
         self._owns_index = not isinstance(index, Index) if close_index is None else close_index
         self.index = index if isinstance(index, Index) else open_index(index)
